@@ -1,0 +1,50 @@
+"""The audit trail for auditors: ``GET /api/audit-events/`` (JSON, or FHIR AuditEvents)."""
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.generics import ListAPIView
+
+from pracops.access.roles import allowed
+from pracops.audit.models import AuditEvent
+from pracops.audit.selectors import audit_events
+from pracops.audit.services import record_access
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    fhir = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "recorded", "action", "subtype", "agent_name", "agent_roles", "source",
+                  "remote_addr", "resource_type", "resource_id", "patient_id", "query", "entities",
+                  "outcome", "outcome_detail", "fhir"]
+
+    def get_fhir(self, event: AuditEvent) -> dict:
+        return event.as_fhir()
+
+
+class AuditEventList(ListAPIView):
+    serializer_class = AuditEventSerializer
+
+    def get_queryset(self):
+        if not allowed(self.request.user, "search", "AuditEvent"):
+            raise PermissionDenied("Only auditors may read the audit trail.")
+        params = self.request.query_params
+        bounds = {}
+        for name in ("since", "until"):
+            if params.get(name):
+                value = parse_datetime(params[name])
+                if value is None:
+                    raise ValidationError({name: "expected an ISO 8601 date-time"})
+                bounds[name] = value
+        return audit_events(patient_id=params.get("patient", ""), user=params.get("user", ""),
+                            resource_type=params.get("resource_type", ""), **bounds)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # Reading the audit trail is itself audited.
+        record_access(user=request.user, source=AuditEvent.Source.REST_API, action="E",
+                      resource_type="AuditEvent", query=request.META.get("QUERY_STRING", ""),
+                      request=request)
+        return response

@@ -1,0 +1,64 @@
+"""Writing the audit trail. Callers describe the access; nothing here sees resource content."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from pracops.access.roles import roles_of
+from pracops.audit.models import AuditEvent
+
+SUBTYPES = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "search"}
+
+
+def _agent(user) -> dict:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"user": None, "agent_name": "", "agent_roles": ""}
+    return {"user": user, "agent_name": user.get_username()[:150],
+            "agent_roles": ",".join(sorted(roles_of(user)))[:255]}
+
+
+def client_address(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_access(
+    *, user, source: str, action: str, resource_type: str = "", resource_id: str = "",
+    patient_id: str = "", subtype: str = "", query: str = "", entities: Iterable[str] = (),
+    outcome: str = AuditEvent.Outcome.SUCCESS, outcome_detail: str = "", request=None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        **_agent(user), source=source, action=action, subtype=subtype or SUBTYPES.get(action, ""),
+        resource_type=resource_type, resource_id=resource_id or "", patient_id=patient_id or "",
+        query=query, entities=list(entities)[:1000], outcome=outcome, outcome_detail=outcome_detail[:255],
+        remote_addr=client_address(request),
+    )
+
+
+def record_many(events: list[dict], *, user, source: str, request=None) -> None:
+    """Bulk-record accesses described as dicts of ``record_access`` keyword arguments."""
+    agent = _agent(user)
+    address = client_address(request)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                **agent, source=source, remote_addr=address,
+                subtype=e.get("subtype") or SUBTYPES.get(e["action"], ""),
+                **{k: v for k, v in e.items() if k != "subtype"},
+            )
+            for e in events
+        ],
+        batch_size=1000,
+    )
+
+
+def record_bundle(notes, *, user, source: str, request=None, kind: str = "transaction") -> None:
+    """Audit each entry of a Bundle (notes with action, resource_type, fhir_id, ...) and the Bundle."""
+    events = [
+        dict(action=n.action, resource_type=n.resource_type, resource_id=n.fhir_id, patient_id=n.patient_id,
+             outcome=n.outcome, outcome_detail=n.detail, entities=n.entities)
+        for n in notes
+    ]
+    events.append(dict(action="E", subtype=kind, resource_type="Bundle", entities=[]))
+    record_many(events, user=user, source=source, request=request)

@@ -1,0 +1,70 @@
+"""The CapabilityStatement, built from the same tables that drive the API."""
+
+from __future__ import annotations
+
+from pracops.records.registry import SUPPORTED_TYPES
+from pracops.records.search import SEARCH_PARAMS
+
+SOFTWARE_VERSION = "0.1.0"
+TYPE_INTERACTIONS = ["read", "search-type", "create", "update", "delete"]
+
+
+def capability_statement(base_url: str, published: str) -> dict:
+    resources = []
+    for resource_type in SUPPORTED_TYPES:
+        resources.append({
+            "type": resource_type,
+            "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
+            "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
+            "versioning": "versioned-update",
+            "readHistory": False,
+            "updateCreate": True,
+            "conditionalCreate": True,
+            "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "referencePolicy": ["literal", "local", "enforced"],
+            "searchParam": [
+                {
+                    "name": p.name,
+                    "definition": f"http://hl7.org/fhir/SearchParameter/{_definition(resource_type, p.name)}",
+                    "type": p.type,
+                    "documentation": p.documentation,
+                }
+                for p in SEARCH_PARAMS[resource_type].values()
+            ],
+        })
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": published,
+        "publisher": "PracOps",
+        "kind": "instance",
+        "software": {"name": "PracOps", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "PracOps FHIR API", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Send Bundles of type transaction (all or nothing) or batch to the base. "
+                             "Add 'Prefer: respond-async' to have a Bundle processed in the background.",
+            "security": {
+                "cors": False,
+                "service": [{"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                    "code": "OAuth", "display": "OAuth",
+                }], "text": "Bearer token (python manage.py create_api_client NAME --role ROLE)"}],
+                "description": "Every request except GET /metadata needs 'Authorization: Bearer <token>'.",
+            },
+            "resource": resources,
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
+        }],
+    }
+
+
+def _definition(resource_type: str, name: str) -> str:
+    if name.startswith("_"):
+        return f"Resource-{name[1:]}"
+    clinical = {"patient", "code", "date", "encounter", "identifier"}
+    if name in clinical and resource_type not in ("Patient", "Organization", "Practitioner", "Coverage"):
+        return f"clinical-{name}"
+    return f"{resource_type}-{name}"

@@ -1,0 +1,278 @@
+"""The FHIR R4 REST API under ``/fhir/``: parse the request, call one service, answer in FHIR."""
+
+from __future__ import annotations
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pracops.access.roles import allowed
+from pracops.audit.models import AuditEvent
+from pracops.audit.services import record_access, record_bundle
+from pracops.fhir.capability import capability_statement
+from pracops.fhir.outcome import FhirError, Issue, operation_outcome
+from pracops.fhir.renderers import FhirJsonRenderer, LenientNegotiation, PlainJsonRenderer
+from pracops.records import selectors
+from pracops.records.models import BundleSubmission
+from pracops.records.registry import KINDS, SUPPORTED_TYPES
+from pracops.records.services import create_resource, delete_resource, update_resource
+from pracops.records.services.bundles import parse_etag, process_bundle, searchset, unsupported_type
+from pracops.records.tasks import process_bundle_submission
+
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+SUBTYPE = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "search"}
+
+
+def base_url(request) -> str:
+    return settings.FHIR_BASE_URL.rstrip("/") or request.build_absolute_uri("/fhir").rstrip("/")
+
+
+class FhirView(APIView):
+    renderer_classes = [FhirJsonRenderer, PlainJsonRenderer]
+    content_negotiation_class = LenientNegotiation
+    permission_classes = [AllowAny]  # each handler checks its interaction with ``require``
+
+    audit_action = ""
+    audit_type = ""
+    audit_id = ""
+
+    def require(self, interaction: str, resource_type: str) -> None:
+        user = self.request.user
+        if user is None or not user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        if not allowed(user, interaction, resource_type):
+            raise exceptions.PermissionDenied(f"your role may not {interaction} {resource_type}")
+
+    def resource_type_or_404(self, resource_type: str) -> str:
+        if resource_type not in KINDS:
+            raise FhirError(404, Issue(
+                "not-supported",
+                f"{resource_type!r} is not a supported resource type; supported types: {', '.join(SUPPORTED_TYPES)}",
+            ))
+        return resource_type
+
+    def read_body(self, request) -> dict:
+        limit = settings.FHIR_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes"))
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if content_type and content_type not in JSON_TYPES:
+            raise FhirError(415, Issue("not-supported", f"{content_type} is not supported; send application/fhir+json"))
+        try:
+            raw = request.body
+        except RequestDataTooBig as exc:
+            raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes")) from exc
+        if len(raw) > limit:
+            raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes"))
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise FhirError(400, Issue("structure", f"the body is not valid JSON: {exc.msg} at position {exc.pos}")) from exc
+        if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+            raise FhirError(400, Issue("structure", "the body must be a FHIR resource: a JSON object with a resourceType"))
+        return body
+
+    def audit(self, *, action: str, resource_type: str, resource_id: str = "", patient_id: str = "",
+              query: str = "", entities=(), outcome: str = "0", detail: str = "", subtype: str = "") -> None:
+        record_access(
+            user=self.request.user, source=AuditEvent.Source.FHIR_API, action=action,
+            subtype=subtype or SUBTYPE[action], resource_type=resource_type, resource_id=resource_id,
+            patient_id=patient_id, query=query, entities=entities, outcome=outcome,
+            outcome_detail=detail, request=self.request,
+        )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FhirError):
+            status, outcome = exc.status, exc.outcome()
+        elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            status = 401
+            outcome = operation_outcome([Issue("login", "authentication required: send Authorization: Bearer <token>")])
+        elif isinstance(exc, exceptions.PermissionDenied):
+            status, outcome = 403, operation_outcome([Issue("forbidden", str(exc.detail))])
+        elif isinstance(exc, exceptions.MethodNotAllowed):
+            status, outcome = 405, operation_outcome([Issue("not-supported", str(exc.detail))])
+        elif isinstance(exc, exceptions.APIException):
+            status, outcome = exc.status_code, operation_outcome([Issue("processing", str(exc.detail))])
+        else:
+            return super().handle_exception(exc)
+        if self.audit_action and getattr(self.request, "user", None) is not None:
+            self.audit(action=self.audit_action, resource_type=self.audit_type, resource_id=self.audit_id,
+                       outcome="4" if status < 500 else "8", detail=f"HTTP {status}",
+                       subtype=getattr(self, "audit_subtype", ""))
+        response = Response(outcome, status=status)
+        if status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="pracops"'
+        return response
+
+    def resource_response(self, record, resource: dict, status: int = 200) -> Response:
+        prefer = self.request.META.get("HTTP_PREFER", "")
+        body = resource
+        if "return=minimal" in prefer:
+            body = None
+        elif "return=OperationOutcome" in prefer:
+            body = operation_outcome([Issue("informational", "ok", severity="information")])
+        response = Response(body, status=status)
+        response["ETag"] = f'W/"{record.version_id}"'
+        response["Last-Modified"] = record.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        if status == 201 or self.request.method == "PUT":
+            response["Location"] = (
+                f"{base_url(self.request)}/{record.resource_type}/{record.fhir_id}/_history/{record.version_id}"
+            )
+        return response
+
+
+class MetadataView(FhirView):
+    authentication_classes = []
+
+    def get(self, request):
+        return Response(capability_statement(base_url(request), timezone.now().date().isoformat()))
+
+
+class TypeView(FhirView):
+    def get(self, request, resource_type: str):
+        self.audit_action, self.audit_type = "E", resource_type
+        self.require("search", self.resource_type_or_404(resource_type))
+        params = list(request.GET.lists())
+        flat = [(name, value) for name, values in params for value in values]
+        strict = "handling=lenient" not in request.META.get("HTTP_PREFER", "")
+        page = selectors.search(resource_type, flat, strict=strict)
+        bundle = searchset(resource_type, page, base_url(request), flat)
+        patients = {selectors.patient_of(r) for r in page.records} - {""}
+        self.audit(action="E", resource_type=resource_type, query=request.META.get("QUERY_STRING", ""),
+                   patient_id=patients.pop() if len(patients) == 1 else "",
+                   entities=[f"{resource_type}/{r.fhir_id}" for r in page.records])
+        return Response(bundle)
+
+    def post(self, request, resource_type: str):
+        self.audit_action, self.audit_type = "C", resource_type
+        self.require("create", self.resource_type_or_404(resource_type))
+        body = self.read_body(request)
+        if body["resourceType"] != resource_type:
+            if body["resourceType"] not in KINDS:
+                raise unsupported_type(body["resourceType"])
+            raise FhirError(400, Issue("invalid", f"a {body['resourceType']} was posted to /{resource_type}"))
+        if_none_exist = request.META.get("HTTP_IF_NONE_EXIST")
+        with transaction.atomic():
+            op = create_resource(resource=body, if_none_exist=if_none_exist)
+            record, resource = selectors.read_resource(resource_type, op.fhir_id)
+            self.audit(action="C" if op.result == "created" else "R", resource_type=resource_type,
+                       resource_id=op.fhir_id, patient_id=selectors.patient_of(record),
+                       subtype="create" if op.result == "created" else "read")
+        return self.resource_response(record, resource, status=201 if op.result == "created" else 200)
+
+
+class InstanceView(FhirView):
+    def get(self, request, resource_type: str, fhir_id: str):
+        self.audit_action, self.audit_type, self.audit_id = "R", resource_type, fhir_id
+        self.require("read", self.resource_type_or_404(resource_type))
+        record, resource = selectors.read_resource(resource_type, fhir_id)
+        self.audit(action="R", resource_type=resource_type, resource_id=fhir_id,
+                   patient_id=selectors.patient_of(record))
+        etag = request.META.get("HTTP_IF_NONE_MATCH")
+        if etag and etag.strip() in (f'W/"{record.version_id}"', f'"{record.version_id}"'):
+            return Response(None, status=304)
+        return self.resource_response(record, resource)
+
+    def put(self, request, resource_type: str, fhir_id: str):
+        self.audit_action, self.audit_type, self.audit_id = "U", resource_type, fhir_id
+        self.require("update", self.resource_type_or_404(resource_type))
+        body = self.read_body(request)
+        if body["resourceType"] != resource_type:
+            if body["resourceType"] not in KINDS:
+                raise unsupported_type(body["resourceType"])
+            raise FhirError(400, Issue("invalid", f"a {body['resourceType']} was put at /{resource_type}"))
+        if_match = parse_etag(request.META.get("HTTP_IF_MATCH"))
+        with transaction.atomic():
+            op = update_resource(resource_type=resource_type, fhir_id=fhir_id, resource=body, if_match=if_match)
+            record, resource = selectors.read_resource(resource_type, fhir_id)
+            self.audit(action="C" if op.result == "created" else "U", resource_type=resource_type,
+                       resource_id=fhir_id, patient_id=selectors.patient_of(record),
+                       subtype="create" if op.result == "created" else "update")
+        return self.resource_response(record, resource, status=201 if op.result == "created" else 200)
+
+    def delete(self, request, resource_type: str, fhir_id: str):
+        self.audit_action, self.audit_type, self.audit_id = "D", resource_type, fhir_id
+        self.require("delete", self.resource_type_or_404(resource_type))
+        with transaction.atomic():
+            patient = ""
+            existing = selectors.records(KINDS[resource_type]).filter(fhir_id=fhir_id).first()
+            if existing is not None:
+                patient = selectors.patient_of(existing)
+            op = delete_resource(resource_type=resource_type, fhir_id=fhir_id)
+            self.audit(action="D", resource_type=resource_type, resource_id=fhir_id, patient_id=patient,
+                       detail=op.result)
+        return Response(None, status=204)
+
+
+class SystemView(FhirView):
+    """POST a transaction or batch Bundle to the base."""
+
+    audit_subtype = "transaction"
+
+    def post(self, request):
+        self.audit_action, self.audit_type = "E", "Bundle"
+        if request.user is None or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        body = self.read_body(request)
+        if body["resourceType"] != "Bundle":
+            raise FhirError(400, Issue("invalid", f"POST to the base takes a Bundle, not a {body['resourceType']}"))
+        self.audit_subtype = body.get("type") or "transaction"
+        prefer = request.META.get("HTTP_PREFER", "")
+        if "respond-async" in prefer:
+            return self._accept_async(body)
+        result = process_bundle(
+            body, allowed=lambda i, t: allowed(request.user, i, t), base_url=base_url(request),
+            return_resources="return=minimal" not in prefer,
+        )
+        record_bundle(result.audit, user=request.user, source=AuditEvent.Source.FHIR_API, request=request,
+                      kind=self.audit_subtype)
+        return Response(result.response)
+
+    def _accept_async(self, body: dict) -> Response:
+        from pracops.records.services.bundles import parse_entries
+
+        if body.get("type") not in ("transaction", "batch"):
+            raise FhirError(400, Issue("not-supported", f"Bundle.type {body.get('type')!r}: transaction or batch"))
+        for entry in parse_entries(body):  # refuse what can never run, and check the role, now
+            interaction = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(
+                entry.method, "read" if entry.fhir_id else "search")
+            self.require(interaction, entry.resource_type)
+        with transaction.atomic():
+            submission = BundleSubmission.objects.create(
+                submitted_by=self.request.user, bundle=body, base_url=base_url(self.request)
+            )
+            self.audit(action="E", resource_type="Bundle", resource_id=str(submission.id),
+                       subtype=f"{body['type']}-async")
+            transaction.on_commit(lambda: process_bundle_submission.delay(str(submission.id)))
+        response = Response(
+            operation_outcome([Issue("informational", "accepted for processing", severity="information")]),
+            status=202,
+        )
+        response["Content-Location"] = f"{base_url(self.request)}/_async/{submission.id}"
+        return response
+
+
+class SubmissionStatusView(FhirView):
+    """Poll an asynchronous Bundle: 202 while it runs, then its response Bundle or OperationOutcome."""
+
+    def get(self, request, submission_id):
+        if request.user is None or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        submission = BundleSubmission.objects.filter(id=submission_id).first()
+        if submission is None or (submission.submitted_by_id != request.user.pk and not request.user.is_superuser):
+            raise FhirError(404, Issue("not-found", "no such submission"))
+        if submission.status in (BundleSubmission.Status.QUEUED, BundleSubmission.Status.PROCESSING):
+            response = Response(None, status=202)
+            response["X-Progress"] = submission.status
+            return response
+        return Response(submission.response, status=submission.response_status or 200)

@@ -1,0 +1,189 @@
+"""The core records in the admin. Edits go through the FHIR write path; every access is audited."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from pracops.audit.admin import AuditedAdminMixin
+from pracops.fhir.outcome import FhirError
+from pracops.records import models
+from pracops.records.services.admin_edits import problems_with, save_record
+
+
+class RecordForm(forms.ModelForm):
+    def _post_clean(self):
+        super()._post_clean()  # copies the cleaned values onto the instance
+        if not self.errors:
+            for problem in problems_with(self.instance):
+                self.add_error(None, problem)
+
+
+class RecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = RecordForm
+    common_readonly = ["fhir_id", "version_id", "last_updated", "identifier_list", "resource_json"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        derived = [name for name, col in self._kind().mapper.columns.items() if col.set is None]
+        return [*self.common_readonly, *derived]
+
+    def get_exclude(self, request, obj=None):
+        return ["resource"]
+
+    def _kind(self):
+        from pracops.records.registry import kind_for_model
+
+        return kind_for_model(self.model)
+
+    @admin.display(description="Identifiers")
+    def identifier_list(self, obj):
+        if obj.pk is None:
+            return "-"
+        return ", ".join(str(i) for i in obj.identifiers.all()) or "-"
+
+    @admin.display(description="FHIR resource")
+    def resource_json(self, obj):
+        if obj.pk is None:
+            return "-"
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
+                           json.dumps(self._kind().to_fhir(obj), indent=2)[:20000])
+
+    def save_model(self, request, obj, form, change):
+        try:
+            save_record(obj, is_new=not change, expected_version=obj.version_id if change else None)
+        except FhirError as exc:
+            messages.error(request, f"Not saved: {exc}")
+            raise
+        self._audit(request, "U" if change else "C", obj)
+
+
+def _link(obj, label=None):
+    url = reverse(f"admin:records_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CoverageInline(ReadOnlyInline):
+    model = models.Coverage
+    fk_name = "beneficiary"
+    fields = readonly_fields = ["payor", "member_id", "plan", "group", "period_start", "period_end", "status"]
+
+
+class EncounterInline(ReadOnlyInline):
+    model = models.Encounter
+    fields = readonly_fields = ["period_start", "type_display", "status", "practitioner"]
+    ordering = ["-period_start"]
+
+
+class ServiceRequestInline(ReadOnlyInline):
+    model = models.ServiceRequest
+    verbose_name_plural = "Orders"
+    fields = readonly_fields = ["date", "code", "code_display", "laterality", "spinal_levels", "status"]
+    ordering = ["-date"]
+
+
+class NoteInline(ReadOnlyInline):
+    model = models.DocumentReference
+    verbose_name_plural = "Notes"
+    fields = readonly_fields = ["date", "code_display", "status", "author"]
+    ordering = ["-date"]
+
+
+class ConditionInline(ReadOnlyInline):
+    model = models.Condition
+    fields = readonly_fields = ["date", "code_system", "code", "code_display", "clinical_status"]
+    ordering = ["-date"]
+
+
+@admin.register(models.Patient)
+class PatientAdmin(RecordAdmin):
+    list_display = ["__str__", "mrn", "birth_date", "gender", "active", "last_updated"]
+    list_filter = ["gender", "active"]
+    search_fields = ["family", "given", "mrn", "identifiers__value"]
+    inlines = [CoverageInline, EncounterInline, ServiceRequestInline, NoteInline, ConditionInline]
+
+
+@admin.register(models.Organization)
+class OrganizationAdmin(RecordAdmin):
+    list_display = ["name", "kind", "npi", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "npi", "identifiers__value"]
+
+
+@admin.register(models.Practitioner)
+class PractitionerAdmin(RecordAdmin):
+    list_display = ["__str__", "npi", "active"]
+    search_fields = ["family", "given", "npi", "identifiers__value"]
+
+
+@admin.register(models.Coverage)
+class CoverageAdmin(RecordAdmin):
+    list_display = ["beneficiary", "payor", "member_id", "plan", "group", "period_start", "period_end", "status"]
+    search_fields = ["member_id", "beneficiary__family", "beneficiary__mrn", "payor__name"]
+    autocomplete_fields = ["beneficiary", "payor"]
+    list_select_related = ["beneficiary", "payor"]
+
+
+@admin.register(models.Encounter)
+class EncounterAdmin(RecordAdmin):
+    list_display = ["__str__", "patient", "status", "practitioner", "period_start"]
+    list_filter = ["status", "class_code"]
+    search_fields = ["patient__family", "patient__mrn", "type_display"]
+    autocomplete_fields = ["patient", "practitioner", "service_provider"]
+    list_select_related = ["patient", "practitioner"]
+    date_hierarchy = "period_start"
+
+
+class CodedAdmin(RecordAdmin):
+    list_display = ["__str__", "patient", "code", "status", "date"]
+    list_filter = ["status"]
+    search_fields = ["patient__family", "patient__mrn", "code", "code_display"]
+    autocomplete_fields = ["patient", "encounter"]
+    list_select_related = ["patient"]
+    date_hierarchy = "date"
+
+
+@admin.register(models.Condition)
+class ConditionAdmin(CodedAdmin):
+    list_display = ["__str__", "patient", "code_system", "code", "clinical_status", "date"]
+
+
+@admin.register(models.Procedure)
+class ProcedureAdmin(CodedAdmin):
+    list_display = ["__str__", "patient", "code", "laterality", "spinal_levels", "status", "date"]
+    autocomplete_fields = ["patient", "encounter", "performer"]
+
+
+@admin.register(models.ServiceRequest)
+class ServiceRequestAdmin(CodedAdmin):
+    list_display = ["__str__", "patient", "code", "laterality", "spinal_levels", "status", "requester", "date"]
+    autocomplete_fields = ["patient", "encounter", "requester"]
+
+
+@admin.register(models.Observation)
+class ObservationAdmin(CodedAdmin):
+    list_display = ["__str__", "patient", "code", "value_number", "value_unit", "date"]
+    list_filter = ["status", "category"]
+
+
+@admin.register(models.DocumentReference)
+class DocumentReferenceAdmin(CodedAdmin):
+    list_display = ["__str__", "patient", "status", "author", "date"]
+    autocomplete_fields = ["patient", "encounter", "author"]

@@ -1,0 +1,282 @@
+"""FHIR search parameters over the practice's records.
+
+Each parameter turns a query-string value into a Django ``Q``; the same table feeds the
+CapabilityStatement, so what is advertised is what is implemented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
+
+from django.db.models import Q
+
+from pracops.fhir.outcome import FhirError, Issue
+
+_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+_DATE = re.compile(
+    r"^(?P<y>\d{4})(-(?P<m>\d{2})(-(?P<d>\d{2})(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+
+
+def bad_value(name: str, value: str, why: str) -> FhirError:
+    return FhirError(400, Issue("invalid", f"search parameter {name}={value!r}: {why}"))
+
+
+def date_range(name: str, raw: str) -> tuple[str, datetime, datetime]:
+    """(prefix, start, end-exclusive) of a FHIR date search value at its precision."""
+    prefix = raw[:2] if raw[:2] in _PREFIXES else "eq"
+    value = raw[2:] if raw[:2] in _PREFIXES else raw
+    match = _DATE.match(value)
+    if not match:
+        raise bad_value(name, raw, "expected [prefix]YYYY[-MM[-DD[Thh:mm[:ss][zone]]]]")
+    try:
+        year = int(match["y"])
+        if match["time"]:
+            start = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+            step = timedelta(seconds=1) if match["time"].count(":") == 2 else timedelta(minutes=1)
+            return prefix, start, start + step
+        if match["d"]:
+            day = date(year, int(match["m"]), int(match["d"]))
+            start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            return prefix, start, start + timedelta(days=1)
+        if match["m"]:
+            month = int(match["m"])
+            start = datetime(year, month, 1, tzinfo=timezone.utc)
+            end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=timezone.utc)
+            return prefix, start, end
+        return prefix, datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise bad_value(name, raw, str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    name: str
+    type: str  # string, token, date, reference
+    documentation: str
+    build: Callable[[str, str, str], Q]  # (name, modifier, value) -> Q
+
+
+def string_param(name: str, *fields: str, doc: str = "") -> SearchParam:
+    def build(pname: str, modifier: str, value: str) -> Q:
+        q = Q()
+        for field in fields:
+            if modifier == "exact":
+                q |= Q(**{f"{field}__exact": value})
+            elif modifier == "contains":
+                q |= Q(**{f"{field}__icontains": value})
+            elif modifier == "":
+                q |= Q(**{f"{field}__istartswith": value})
+            else:
+                raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        return q
+
+    return SearchParam(name, "string", doc or f"Starts with, case-insensitive ({', '.join(fields)})", build)
+
+
+def words_param(name: str, field: str, doc: str) -> SearchParam:
+    """A string search over any word of a space-separated, lower-cased text column."""
+
+    def build(pname: str, modifier: str, value: str) -> Q:
+        v = value.lower()
+        if modifier == "exact":
+            return Q(**{f"{field}__regex": rf"(^| ){re.escape(v)}( |$)"})
+        if modifier == "contains":
+            return Q(**{f"{field}__contains": v})
+        if modifier:
+            raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        return Q(**{f"{field}__startswith": v}) | Q(**{f"{field}__contains": f" {v}"})
+
+    return SearchParam(name, "string", doc, build)
+
+
+def token_param(name: str, code_field: str, system_field: str | None = None, doc: str = "") -> SearchParam:
+    def build(pname: str, modifier: str, value: str) -> Q:
+        if modifier:
+            raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        if "|" in value and system_field:
+            system, _, code = value.partition("|")
+            q = Q(**{system_field: system}) if system else Q(**{system_field: ""})
+            return q & Q(**{code_field: code}) if code else q
+        if "|" in value:
+            value = value.partition("|")[2]
+        return Q(**{code_field: value})
+
+    return SearchParam(name, "token", doc or f"Code, optionally system|code ({code_field})", build)
+
+
+def identifier_param() -> SearchParam:
+    def build(pname: str, modifier: str, value: str) -> Q:
+        if modifier:
+            raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        if "|" in value:
+            system, _, code = value.partition("|")
+            q = Q(identifiers__system=system)
+            return q & Q(identifiers__value=code) if code else q
+        return Q(identifiers__value=value)
+
+    return SearchParam("identifier", "token", "A business identifier, system|value or value", build)
+
+
+def date_param(name: str, start_field: str, end_field: str | None = None, *, as_date: bool = False,
+               doc: str = "") -> SearchParam:
+    """Date search with FHIR's prefixes, comparing the value's range with the resource's."""
+
+    def build(pname: str, modifier: str, value: str) -> Q:
+        if modifier:
+            raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        prefix, lo, hi = date_range(pname, value)
+        lo_v, hi_v = (lo.date(), hi.date()) if as_date else (lo, hi)
+        start = start_field
+        # The resource's range is [start, end]; without an end it is the single moment start.
+        end_q = (lambda op, v: Q(**{f"{end_field}__{op}": v}) | Q(**{f"{end_field}__isnull": True, f"{start}__{op}": v})) if end_field else (lambda op, v: Q(**{f"{start}__{op}": v}))
+        has = Q(**{f"{start}__isnull": False})
+        if prefix == "eq":
+            return has & Q(**{f"{start}__gte": lo_v}) & end_q("lt", hi_v)
+        if prefix == "ne":
+            return has & ~(Q(**{f"{start}__gte": lo_v}) & end_q("lt", hi_v))
+        if prefix in ("gt", "sa"):
+            return has & (end_q("gte", hi_v) if prefix == "gt" else Q(**{f"{start}__gte": hi_v}))
+        if prefix in ("lt", "eb"):
+            return has & (Q(**{f"{start}__lt": lo_v}) if prefix == "lt" else end_q("lt", lo_v))
+        if prefix == "ge":
+            return has & end_q("gte", lo_v)
+        if prefix == "le":
+            return has & Q(**{f"{start}__lt": hi_v})
+        # ap: within 10% of the distance to now, at least a day, either side
+        span = max(abs(datetime.now(timezone.utc) - lo) / 10, timedelta(days=1))
+        a, b = (lo - span, hi + span)
+        a_v, b_v = (a.date(), b.date()) if as_date else (a, b)
+        return has & Q(**{f"{start}__lt": b_v}) & end_q("gte", a_v)
+
+    return SearchParam(name, "date", doc or "Date with eq, ne, gt, lt, ge, le, sa, eb, ap", build)
+
+
+def reference_param(name: str, fk: str, target: str, doc: str = "") -> SearchParam:
+    def build(pname: str, modifier: str, value: str) -> Q:
+        if modifier and modifier != target:
+            raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        parts = value.rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-2] != target:
+            raise bad_value(pname, value, f"expected a {target} reference")
+        return Q(**{f"{fk}__fhir_id": parts[-1]})
+
+    return SearchParam(name, "reference", doc or f"The {target} (id or {target}/id)", build)
+
+
+def _common() -> list[SearchParam]:
+    return [
+        token_param("_id", "fhir_id", doc="The logical id"),
+        date_param("_lastUpdated", "last_updated", doc="When the resource last changed"),
+        identifier_param(),
+    ]
+
+
+def _clinical(code_doc: str, extra: list[SearchParam] = ()) -> list[SearchParam]:
+    return [
+        *_common(),
+        reference_param("patient", "patient", "Patient"),
+        reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
+        reference_param("encounter", "encounter", "Encounter"),
+        token_param("code", "code", "code_system", doc=code_doc),
+        date_param("date", "date", "date_end"),
+        token_param("status", "status"),
+        *extra,
+    ]
+
+
+SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
+    resource_type: {p.name: p for p in params}
+    for resource_type, params in {
+        "Organization": [*_common(), string_param("name", "name"),
+                         token_param("type", "kind", doc="prov (provider) or pay (payer)")],
+        "Practitioner": [*_common(), string_param("name", "family", "given"),
+                         string_param("family", "family"), string_param("given", "given")],
+        "Patient": [
+            *_common(),
+            words_param("name", "name_text", "Any part of any name, starts with"),
+            string_param("family", "family"), string_param("given", "given"),
+            date_param("birthdate", "birth_date", as_date=True, doc="Date of birth"),
+            token_param("gender", "gender"),
+        ],
+        "Coverage": [
+            *_common(),
+            reference_param("beneficiary", "beneficiary", "Patient"),
+            reference_param("patient", "beneficiary", "Patient", doc="The beneficiary"),
+            reference_param("payor", "payor", "Organization"),
+            token_param("status", "status"),
+        ],
+        "Encounter": [
+            *_common(),
+            reference_param("patient", "patient", "Patient"),
+            reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
+            date_param("date", "period_start", "period_end", doc="The encounter period"),
+            token_param("status", "status"),
+            token_param("class", "class_code"),
+            reference_param("practitioner", "practitioner", "Practitioner"),
+        ],
+        "Condition": _clinical("ICD-10-CM (or other) code, system|code"),
+        "Procedure": _clinical("CPT/HCPCS (or other) code, system|code"),
+        "ServiceRequest": _clinical("CPT/HCPCS code of the ordered procedure, system|code",
+                                    [token_param("intent", "intent")]),
+        "Observation": _clinical("LOINC code, e.g. http://loinc.org|72514-3 (pain severity)",
+                                 [token_param("category", "category")]),
+        "DocumentReference": _clinical("Note type (LOINC), system|code",
+                                       [token_param("type", "code", "code_system", doc="Note type")]),
+    }.items()
+}
+
+# Parameters about the result rather than the match.
+RESULT_PARAMS = {"_count", "_offset", "_total", "_format", "_pretty", "_summary", "_elements"}
+
+
+def search_filters(resource_type: str, params: list[tuple[str, str]], *, strict: bool = True) -> list[Q]:
+    """One filter per search parameter: apply each in turn (repeated parameters AND, commas OR)."""
+    known = SEARCH_PARAMS[resource_type]
+    filters: list[Q] = []
+    for raw_name, raw_value in params:
+        if raw_name in RESULT_PARAMS:
+            continue
+        name, _, modifier = raw_name.partition(":")
+        param = known.get(name)
+        if param is None:
+            if strict:
+                raise FhirError(400, Issue(
+                    "not-supported",
+                    f"unknown search parameter {name!r} for {resource_type}; supported: {', '.join(sorted(known))}",
+                ))
+            continue
+        if modifier == "missing":
+            raise bad_value(raw_name, raw_value, "the modifier :missing is not supported")
+        values = [v for v in _split_commas(raw_value) if v != ""]
+        if not values:
+            raise bad_value(raw_name, raw_value, "a value is required")
+        alternatives = Q()
+        for value in values:
+            alternatives |= param.build(name, modifier, value)
+        filters.append(alternatives)
+    return filters
+
+
+def _split_commas(value: str) -> list[str]:
+    """Split on commas that are not escaped with a backslash."""
+    parts, current, escaped = [], [], False
+    for char in value:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+

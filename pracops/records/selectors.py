@@ -1,0 +1,87 @@
+"""Reads of the practice's records: one resource, or a FHIR search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F, QuerySet
+
+from pracops.fhir.outcome import FhirError, Issue, not_found
+from pracops.records.models import FhirRecord
+from pracops.records.registry import KINDS, ResourceKind
+from pracops.records.search import search_filters
+
+
+def records(kind: ResourceKind) -> QuerySet:
+    """The records of a kind with the ids their references need, in one query."""
+    annotations = {f"{fk}_fhir_id": F(f"{fk}__fhir_id") for fk in kind.fk_fields}
+    return kind.model.objects.annotate(**annotations)
+
+
+def get_record(resource_type: str, fhir_id: str) -> FhirRecord:
+    kind = KINDS[resource_type]
+    record = records(kind).filter(fhir_id=fhir_id).first()
+    if record is None:
+        raise not_found(resource_type, fhir_id)
+    return record
+
+
+def read_resource(resource_type: str, fhir_id: str) -> tuple[FhirRecord, dict]:
+    record = get_record(resource_type, fhir_id)
+    return record, KINDS[resource_type].to_fhir(record)
+
+
+def patient_of(record: FhirRecord) -> str:
+    """The id of the patient a record is about ('' for practitioners and organizations)."""
+    if record.resource_type == "Patient":
+        return record.fhir_id
+    for attribute in ("patient_fhir_id", "beneficiary_fhir_id"):
+        value = getattr(record, attribute, None)
+        if value:
+            return value
+    return ""
+
+
+@dataclass
+class SearchPage:
+    records: list[FhirRecord]
+    total: int | None
+    offset: int
+    count: int
+
+    @property
+    def has_next(self) -> bool:
+        if self.total is None:
+            return len(self.records) == self.count
+        return self.offset + len(self.records) < self.total
+
+
+def _int_param(params: list[tuple[str, str]], name: str, default: int, maximum: int | None = None) -> int:
+    raw = [v for k, v in params if k == name]
+    if not raw:
+        return default
+    try:
+        value = int(raw[-1])
+    except ValueError as exc:
+        raise FhirError(400, Issue("invalid", f"{name} must be a whole number")) from exc
+    if value < 0:
+        raise FhirError(400, Issue("invalid", f"{name} must not be negative"))
+    return min(value, maximum) if maximum is not None else value
+
+
+def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = True) -> SearchPage:
+    kind = KINDS[resource_type]
+    qs = records(kind)
+    uses_identifier = False
+    for q in search_filters(resource_type, params, strict=strict):
+        qs = qs.filter(q)
+        uses_identifier = uses_identifier or "identifiers__" in str(q)
+    if uses_identifier:
+        qs = qs.distinct()
+    count = _int_param(params, "_count", settings.FHIR_DEFAULT_COUNT, settings.FHIR_MAX_COUNT)
+    offset = _int_param(params, "_offset", 0)
+    want_total = dict(params).get("_total", "accurate") != "none"
+    total = qs.count() if want_total else None
+    page = list(qs.order_by("pk")[offset:offset + count]) if count else []
+    return SearchPage(page, total, offset, count)

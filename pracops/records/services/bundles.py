@@ -1,0 +1,255 @@
+"""FHIR transaction and batch Bundles: parse the entries, run them, answer with a Bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import parse_qsl
+
+from django.db import transaction
+
+from pracops.fhir.outcome import FhirError, Issue
+from pracops.records import selectors
+from pracops.records.registry import KINDS, SUPPORTED_TYPES
+from pracops.records.services.writes import Operation, WritePolicy, UnitOfWork
+
+# Permission check: (interaction, resource type) -> allowed?
+Permission = Callable[[str, str], bool]
+INTERACTION = {"POST": "create", "PUT": "update", "DELETE": "delete"}
+STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content"}
+
+
+@dataclass
+class AuditNote:
+    """What the caller records in the audit trail for one entry."""
+
+    action: str  # C, R, U, D, E
+    resource_type: str
+    fhir_id: str
+    patient_id: str = ""
+    outcome: str = "0"
+    detail: str = ""
+    entities: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BundleResult:
+    response: dict
+    audit: list[AuditNote]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Entry:
+    index: int
+    method: str
+    resource_type: str
+    fhir_id: str | None
+    query: list[tuple[str, str]] | None
+    op: Operation | None
+
+
+def unsupported_type(resource_type: str, where: str = "") -> FhirError:
+    return FhirError(400, Issue(
+        "not-supported",
+        f"{where}resourceType {resource_type!r} is not supported; supported types: {', '.join(SUPPORTED_TYPES)}",
+    ))
+
+
+def parse_entries(bundle: dict) -> list[_Entry]:
+    entries = []
+    for index, entry in enumerate(bundle.get("entry") or []):
+        where = f"Bundle.entry[{index}]: "
+        if not isinstance(entry, dict):
+            raise FhirError(400, Issue("structure", f"{where}an entry must be an object"))
+        request = entry.get("request") or {}
+        method = (request.get("method") or "").upper()
+        url = (request.get("url") or "").strip().lstrip("/")
+        if method not in ("GET", "POST", "PUT", "DELETE"):
+            raise FhirError(400, Issue(
+                "not-supported", f"{where}request.method {method or 'missing'!r}: GET, POST, PUT or DELETE"
+            ))
+        path, _, query_string = url.partition("?")
+        parts = [p for p in path.split("/") if p]
+        resource = entry.get("resource")
+        resource_type = parts[0] if parts else (resource or {}).get("resourceType", "")
+        if resource_type not in KINDS:
+            raise unsupported_type(resource_type, where)
+        fhir_id = parts[1] if len(parts) > 1 else None
+        op = None
+        if method in ("POST", "PUT") and not isinstance(resource, dict):
+            raise FhirError(400, Issue("required", f"{where}{method} needs a resource"))
+        if method == "POST":
+            op = Operation("POST", resource_type, resource=resource, full_url=entry.get("fullUrl"),
+                           if_none_exist=request.get("ifNoneExist"), label=where)
+        elif method in ("PUT", "DELETE"):
+            if not fhir_id or query_string:
+                raise FhirError(400, Issue(
+                    "not-supported", f"{where}{method} needs Type/id; conditional {method} is not supported"
+                ))
+            if_match = _parse_etag(request.get("ifMatch"), where)
+            op = Operation(method, resource_type, resource=resource if method == "PUT" else None,
+                           fhir_id=fhir_id, full_url=entry.get("fullUrl"), if_match=if_match, label=where)
+        query = parse_qsl(query_string, keep_blank_values=True) if method == "GET" and not fhir_id else None
+        entries.append(_Entry(index, method, resource_type, fhir_id, query, op))
+    return entries
+
+
+def _parse_etag(value: str | None, where: str = "") -> int | None:
+    if not value:
+        return None
+    raw = value.strip()
+    if raw.startswith("W/"):
+        raw = raw[2:]
+    try:
+        return int(raw.strip('"'))
+    except ValueError as exc:
+        raise FhirError(400, Issue("invalid", f"{where}If-Match {value!r} is not a version etag")) from exc
+
+
+parse_etag = _parse_etag
+
+
+def process_bundle(
+    bundle: dict, *, allowed: Permission, base_url: str, policy: WritePolicy | None = None,
+    return_resources: bool = True,
+) -> BundleResult:
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise FhirError(400, Issue("invalid", "POST to the base takes a Bundle"))
+    kind = bundle.get("type")
+    if kind not in ("transaction", "batch"):
+        raise FhirError(400, Issue("not-supported", f"Bundle.type {kind!r}: transaction or batch"))
+    entries = parse_entries(bundle)
+    if kind == "transaction":
+        return _transaction(entries, allowed, base_url, policy, return_resources)
+    return _batch(entries, allowed, base_url, policy, return_resources)
+
+
+def _check_allowed(entry: _Entry, allowed: Permission) -> None:
+    interaction = INTERACTION.get(entry.method) or ("read" if entry.fhir_id else "search")
+    if not allowed(interaction, entry.resource_type):
+        raise FhirError(403, Issue(
+            "forbidden", f"Bundle.entry[{entry.index}]: your role may not {interaction} {entry.resource_type}"
+        ))
+
+
+def _transaction(entries, allowed, base_url, policy, return_resources) -> BundleResult:
+    for entry in entries:
+        _check_allowed(entry, allowed)
+    ops = [e.op for e in entries if e.op is not None]
+    # FHIR's order: DELETE, then POST, then PUT; reads last, so they see the writes.
+    ops.sort(key=lambda op: ("DELETE", "POST", "PUT").index(op.method))
+    responses: dict[int, dict] = {}
+    audit: list[AuditNote] = []
+    with transaction.atomic():
+        unit = UnitOfWork(ops, policy)
+        unit.run()
+        for entry in entries:
+            if entry.op is not None:
+                responses[entry.index], note = _write_response(entry.op, base_url, return_resources)
+                audit.append(note)
+            else:
+                responses[entry.index], note = _read_response(entry, base_url)
+                audit.append(note)
+    return BundleResult(
+        _response_bundle("transaction-response", [responses[i] for i in range(len(entries))]),
+        audit, [w for op in ops for w in op.warnings],
+    )
+
+
+def _batch(entries, allowed, base_url, policy, return_resources) -> BundleResult:
+    responses, audit = [], []
+    for entry in entries:
+        try:
+            _check_allowed(entry, allowed)
+            with transaction.atomic():
+                if entry.op is not None:
+                    # Batch entries stand alone: no fullUrl references between them.
+                    entry.op.full_url = None
+                    UnitOfWork([entry.op], policy).run()
+                    response, note = _write_response(entry.op, base_url, return_resources)
+                else:
+                    response, note = _read_response(entry, base_url)
+        except FhirError as exc:
+            response = {"response": {"status": str(exc.status), "outcome": exc.outcome()}}
+            note = AuditNote(
+                {"POST": "C", "PUT": "U", "DELETE": "D"}.get(entry.method, "R" if entry.fhir_id else "E"),
+                entry.resource_type, entry.fhir_id or "", outcome="4", detail=str(exc.status),
+            )
+        responses.append(response)
+        audit.append(note)
+    return BundleResult(_response_bundle("batch-response", responses), audit)
+
+
+def _write_response(op: Operation, base_url: str, return_resources: bool) -> tuple[dict, AuditNote]:
+    kind = KINDS[op.resource_type]
+    if op.method == "DELETE":
+        return (
+            {"response": {"status": "204 No Content" if op.result == "deleted" else "200 OK"}},
+            AuditNote("D", op.resource_type, op.fhir_id or "", detail=op.result),
+        )
+    record = selectors.get_record(op.resource_type, op.fhir_id)
+    resource = kind.to_fhir(record)
+    status = 201 if op.result == "created" else 200
+    response = {
+        "fullUrl": f"{base_url}/{op.resource_type}/{op.fhir_id}",
+        "response": {
+            "status": STATUS_TEXT[status],
+            "location": f"{op.resource_type}/{op.fhir_id}/_history/{record.version_id}",
+            "etag": f'W/"{record.version_id}"',
+            "lastModified": resource["meta"]["lastUpdated"],
+        },
+    }
+    if return_resources:
+        response["resource"] = resource
+    action = {"created": "C", "matched": "R", "unchanged": "U"}.get(op.result, "U")
+    return response, AuditNote(action, op.resource_type, op.fhir_id or "", selectors.patient_of(record),
+                               detail=op.result)
+
+
+def _read_response(entry: _Entry, base_url: str) -> tuple[dict, AuditNote]:
+    if entry.fhir_id:
+        record, resource = selectors.read_resource(entry.resource_type, entry.fhir_id)
+        return (
+            {"fullUrl": f"{base_url}/{entry.resource_type}/{entry.fhir_id}", "resource": resource,
+             "response": {"status": "200 OK", "etag": f'W/"{record.version_id}"'}},
+            AuditNote("R", entry.resource_type, entry.fhir_id, selectors.patient_of(record)),
+        )
+    page = selectors.search(entry.resource_type, entry.query or [])
+    bundle = searchset(entry.resource_type, page, base_url, entry.query or [])
+    return (
+        {"resource": bundle, "response": {"status": "200 OK"}},
+        AuditNote("E", entry.resource_type, "", entities=[f"{entry.resource_type}/{r.fhir_id}" for r in page.records]),
+    )
+
+
+def _response_bundle(kind: str, entries: list[dict]) -> dict:
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+def searchset(resource_type: str, page: selectors.SearchPage, base_url: str,
+              params: list[tuple[str, str]]) -> dict:
+    from urllib.parse import urlencode
+
+    kind = KINDS[resource_type]
+    kept = [(k, v) for k, v in params if k not in ("_offset", "_count")]
+
+    def link(offset: int) -> str:
+        query = urlencode([*kept, ("_count", str(page.count)), ("_offset", str(offset))])
+        return f"{base_url}/{resource_type}?{query}"
+
+    links = [{"relation": "self", "url": link(page.offset)}]
+    if page.has_next:
+        links.append({"relation": "next", "url": link(page.offset + page.count)})
+    if page.offset > 0:
+        links.append({"relation": "previous", "url": link(max(page.offset - page.count, 0))})
+    bundle = {"resourceType": "Bundle", "type": "searchset"}
+    if page.total is not None:
+        bundle["total"] = page.total
+    bundle["link"] = links
+    bundle["entry"] = [
+        {"fullUrl": f"{base_url}/{resource_type}/{r.fhir_id}", "resource": kind.to_fhir(r),
+         "search": {"mode": "match"}}
+        for r in page.records
+    ]
+    return bundle

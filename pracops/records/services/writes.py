@@ -1,0 +1,503 @@
+"""Every write to the practice's records: one unit of work for a set of FHIR operations.
+
+A single create is a unit of one; a transaction Bundle or an imported EHR bundle is a unit
+of thousands, written in bulk per resource type. The unit is all or nothing: the caller
+runs it inside ``transaction.atomic`` and any ``FhirError`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from urllib.parse import parse_qsl
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
+
+from pracops.fhir.mapping import Mapped, MappingError
+from pracops.fhir.outcome import FhirError, Issue
+from pracops.fhir.validation import validation_issues
+from pracops.records.models import FhirRecord, ResourceIdentifier
+from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
+
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_MAX_REPORTED_ISSUES = 50
+
+
+@dataclass
+class Operation:
+    """One requested change (or read) and, once the unit has run, what came of it."""
+
+    method: str  # POST, PUT or DELETE
+    resource_type: str
+    resource: dict | None = None
+    fhir_id: str | None = None  # the target of PUT and DELETE; the id a POST is given
+    full_url: str | None = None
+    if_none_exist: str | None = None
+    if_match: int | None = None  # If-Match: a mismatch is 412 Precondition Failed
+    expected_version: int | None = None  # meta.versionId: a mismatch is 409 Conflict
+    label: str = ""  # where in the request this came from, for error messages
+
+    # Outcome
+    result: str = ""  # created, updated, unchanged, deleted, gone, matched
+    record: FhirRecord | None = None
+    mapped: Mapped | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> ResourceKind:
+        return KINDS[self.resource_type]
+
+
+@dataclass
+class WritePolicy:
+    """How strictly a unit treats what it receives.
+
+    The FHIR API is strict: a create never takes a client's id and a duplicate identifier is
+    a conflict. An EHR feed (``import_fhir``) is an upsert: a resource with a known id or
+    identifier updates the stored one, and rule problems such as an NPI that fails its check
+    digit are recorded as warnings instead of refusing the patient's record.
+    """
+
+    upsert: bool = False
+    strict: bool = True
+
+
+class UnitOfWork:
+    def __init__(self, operations: list[Operation], policy: WritePolicy | None = None):
+        self.ops = operations
+        self.policy = policy or WritePolicy()
+        self.now = timezone.now()
+        self.issues: list[Issue] = []
+        self.status: int | None = None  # the HTTP status of the first problem found
+        self.full_urls: dict[str, str] = {}  # fullUrl -> "Type/id"
+        self.pk_of: dict[tuple[str, str], int] = {}  # (type, fhir id) -> primary key
+        self.stored: dict[tuple[str, str], dict] = {}  # existing rows: pk, version, resource
+        self.referenced: dict[str, set[str]] = defaultdict(set)  # type -> ids referenced
+
+    # --- the steps -------------------------------------------------------------
+
+    def run(self) -> list[Operation]:
+        for step in (self._validate, self._assign_targets, self._rewrite_references, self._map,
+                     self._check_references):
+            step()
+            if self.issues:
+                raise FhirError(self.status or 400, self.issues[:_MAX_REPORTED_ISSUES])
+        self._delete()
+        self._write()
+        return self.ops
+
+    def _add(self, status: int, issue: Issue) -> None:
+        self.issues.append(issue)
+        self.status = self.status or status
+
+    def _validate(self) -> None:
+        for op in self.ops:
+            if op.resource is None:
+                continue
+            if op.resource.get("resourceType") != op.resource_type:
+                self._add(400, Issue(
+                    "invalid",
+                    f"{op.label}resourceType {op.resource.get('resourceType')!r} does not match "
+                    f"{op.resource_type}",
+                ))
+                continue
+            for issue in validation_issues(op.resource, where=op.label):
+                self._add(400, issue)
+            if op.method == "PUT" and op.resource.get("id") != op.fhir_id:
+                self._add(400, Issue(
+                    "invalid", f"{op.label}the resource id must be {op.fhir_id!r}, the id it is put at"
+                ))
+            if op.fhir_id is not None and not FHIR_ID.match(op.fhir_id):
+                self._add(400, Issue("invalid", f"{op.label}{op.fhir_id!r} is not a valid id"))
+            meta_version = (op.resource.get("meta") or {}).get("versionId")
+            if op.method == "PUT" and op.if_match is None and meta_version is not None:
+                try:
+                    op.expected_version = int(meta_version)
+                except ValueError:
+                    self._add(400, Issue("invalid", f"{op.label}meta.versionId must be a number"))
+
+    def _assign_targets(self) -> None:
+        """Decide which stored record each operation creates, updates or deletes."""
+        by_type: dict[str, list[Operation]] = defaultdict(list)
+        for op in self.ops:
+            by_type[op.resource_type].append(op)
+        for resource_type, ops in by_type.items():
+            kind = KINDS[resource_type]
+            if self.policy.upsert:
+                for op in ops:
+                    if op.method == "POST" and op.resource.get("id") and FHIR_ID.match(op.resource["id"]):
+                        op.fhir_id = op.resource["id"]
+            self._load_stored(kind, {op.fhir_id for op in ops if op.fhir_id})
+            matches = self._identifier_matches(kind, ops) if self.policy.upsert else {}
+            for op in ops:
+                if op.method == "POST":
+                    self._target_post(op, matches)
+                elif op.method == "PUT":
+                    self._check_version(op)
+                if op.full_url and op.fhir_id:
+                    self.full_urls[op.full_url] = f"{resource_type}/{op.fhir_id}"
+        seen: set[tuple[str, str]] = set()
+        for op in self.ops:
+            if not op.fhir_id or op.result == "matched":
+                continue
+            target = (op.resource_type, op.fhir_id)
+            if target not in seen:
+                seen.add(target)
+            elif self.policy.upsert and op.method == "POST":
+                op.result = "matched"  # an EHR bundle that repeats a resource: the first one is written
+            else:
+                self._add(400, Issue("duplicate", f"{op.label}{op.resource_type}/{op.fhir_id} is the target of more than one entry"))
+
+    def _target_post(self, op: Operation, matches: dict[tuple[str, str], str]) -> None:
+        key = op.resource_type
+        if op.if_none_exist is not None:
+            found = self._conditional_match(op.resource_type, op.if_none_exist, op.label)
+            if found:
+                op.fhir_id, op.result = found, "matched"
+                return
+        if self.policy.upsert:
+            if op.fhir_id and (key, op.fhir_id) in self.stored:
+                return
+            for system, value in op.kind.mapper.identifiers(op.resource):
+                if system and (key, system, value) in matches:
+                    op.fhir_id = matches[(key, system, value)]
+                    self._load_stored(op.kind, {op.fhir_id})
+                    return
+        if not op.fhir_id or not self.policy.upsert:
+            op.fhir_id = str(uuid.uuid4())
+
+    def _check_version(self, op: Operation) -> None:
+        stored = self.stored.get((op.resource_type, op.fhir_id))
+        for expected, status in ((op.if_match, 412), (op.expected_version, 409)):
+            if expected is not None and (stored is None or stored["version_id"] != expected):
+                current = stored["version_id"] if stored else "none"
+                self._add(status, Issue(
+                    "conflict",
+                    f"{op.label}{op.resource_type}/{op.fhir_id} is at version {current}, not {expected}",
+                ))
+                return
+
+    def _load_stored(self, kind: ResourceKind, fhir_ids: set[str]) -> None:
+        wanted = [i for i in fhir_ids if (kind.resource_type, i) not in self.stored]
+        for chunk in _chunks(wanted, 2000):
+            for row in kind.model.objects.filter(fhir_id__in=chunk).values(
+                "pk", "fhir_id", "version_id", "last_updated", "resource", *kind.columns,
+                *[f"{fk}_id" for fk in kind.fk_fields],
+            ):
+                self.stored[(kind.resource_type, row["fhir_id"])] = row
+                self.pk_of[(kind.resource_type, row["fhir_id"])] = row["pk"]
+
+    def _identifier_matches(self, kind: ResourceKind, ops: list[Operation]) -> dict[tuple[str, str, str], str]:
+        """Stored records that hold an identifier these resources carry: (type, system, value) -> id."""
+        pairs = {
+            (system, value)
+            for op in ops if op.resource is not None and op.method == "POST"
+            for system, value in kind.mapper.identifiers(op.resource) if system
+        }
+        if not pairs:
+            return {}
+        content_type = ContentType.objects.get_for_model(kind.model)
+        found: dict[tuple[str, str, str], int] = {}
+        values = sorted({value for _, value in pairs})
+        for chunk in _chunks(values, 2000):
+            for system, value, object_id in ResourceIdentifier.objects.filter(
+                content_type=content_type, value__in=chunk
+            ).values_list("system", "value", "object_id"):
+                if (system, value) in pairs:
+                    found[(kind.resource_type, system, value)] = object_id
+        ids = dict(kind.model.objects.filter(pk__in=set(found.values())).values_list("pk", "fhir_id"))
+        return {key: ids[pk] for key, pk in found.items() if pk in ids}
+
+    def _conditional_match(self, resource_type: str, query: str, label: str) -> str | None:
+        """The id of the one record a conditional (``Type?identifier=...``) query names."""
+        params = parse_qsl(query.split("?", 1)[-1], keep_blank_values=True)
+        if len(params) != 1 or params[0][0] not in ("identifier", "_id"):
+            self._add(400, Issue(
+                "not-supported", f"{label}conditional matching is supported on identifier or _id only"
+            ))
+            return None
+        name, token = params[0]
+        kind = KINDS[resource_type]
+        # Entries of this unit count as well as stored records.
+        candidates = set()
+        for op in self.ops:
+            if op.resource_type != resource_type or op.resource is None or not op.fhir_id:
+                continue
+            if name == "_id" and op.fhir_id == token:
+                candidates.add(op.fhir_id)
+            elif name == "identifier" and _token_matches(token, kind.mapper.identifiers(op.resource)):
+                candidates.add(op.fhir_id)
+        if name == "_id":
+            candidates |= set(kind.model.objects.filter(fhir_id=token).values_list("fhir_id", flat=True))
+        else:
+            system, _, value = token.rpartition("|") if "|" in token else (None, "", token)
+            qs = ResourceIdentifier.objects.filter(
+                content_type=ContentType.objects.get_for_model(kind.model), value=value
+            )
+            if system is not None:
+                qs = qs.filter(system=system)
+            pks = list(qs.values_list("object_id", flat=True)[:3])
+            candidates |= set(kind.model.objects.filter(pk__in=pks).values_list("fhir_id", flat=True))
+        if len(candidates) > 1:
+            self._add(412, Issue("multiple-matches", f"{label}{resource_type}?{query} matches more than one resource"))
+            return None
+        if candidates:
+            found = candidates.pop()
+            self._load_stored(kind, {found})
+            return found
+        return None
+
+    def _rewrite_references(self) -> None:
+        """Point bundle-local and conditional references at stored ids; note what is referenced."""
+        conditional: dict[str, str | None] = {}
+        for op in self.ops:
+            if op.resource is None or op.result == "matched":
+                continue
+            for holder in _reference_holders(op.resource):
+                reference = holder["reference"]
+                if reference in self.full_urls:
+                    holder["reference"] = reference = self.full_urls[reference]
+                elif reference.startswith("urn:uuid:") or reference.startswith("urn:oid:"):
+                    self._problem(op, f"{reference} is not the fullUrl of any entry in the bundle")
+                    continue
+                elif "?" in reference:
+                    target_type = reference.split("?", 1)[0]
+                    if target_type not in KINDS:
+                        continue
+                    if reference not in conditional:
+                        found = self._conditional_match(target_type, reference, op.label)
+                        conditional[reference] = f"{target_type}/{found}" if found else None
+                    if conditional[reference] is None:
+                        self._problem(op, f"the conditional reference {reference} matches no resource")
+                        continue
+                    holder["reference"] = reference = conditional[reference]
+                parts = reference.split("/")
+                if len(parts) == 2 and parts[0] in KINDS:
+                    self.referenced[parts[0]].add(parts[1])
+
+    def _problem(self, op: Operation, message: str) -> None:
+        if self.policy.strict:
+            self._add(422, Issue("not-found", f"{op.label}{message}"))
+        else:
+            op.warnings.append(message)
+
+    def _map(self) -> None:
+        for op in self.ops:
+            if op.resource is None or op.result == "matched":
+                continue
+            try:
+                op.mapped = op.kind.mapper.parse(op.resource, strict=self.policy.strict)
+            except MappingError as exc:
+                for problem in exc.issues:
+                    self._add(422, Issue("business-rule", f"{op.label}{problem}"))
+                continue
+            op.warnings.extend(op.mapped.warnings)
+
+    def _check_references(self) -> None:
+        """Every reference to a type we store must name a record that exists or is being written."""
+        in_unit = {(op.resource_type, op.fhir_id) for op in self.ops if op.method != "DELETE" and op.fhir_id}
+        deleted = {(op.resource_type, op.fhir_id) for op in self.ops if op.method == "DELETE"}
+        for resource_type, ids in self.referenced.items():
+            kind = KINDS[resource_type]
+            self._load_stored(kind, {i for i in ids if (resource_type, i) not in in_unit})
+        missing = set()
+        for resource_type, ids in self.referenced.items():
+            for fhir_id in ids:
+                key = (resource_type, fhir_id)
+                if (key not in in_unit and key not in self.pk_of) or key in deleted:
+                    missing.add(f"{resource_type}/{fhir_id}")
+        if not missing:
+            return
+        for op in self.ops:
+            if op.resource is None or op.result == "matched":
+                continue
+            for holder in _reference_holders(op.resource):
+                if holder["reference"] in missing:
+                    if self.policy.strict or self._is_fk(op, holder["reference"]):
+                        self._add(422, Issue(
+                            "not-found", f"{op.label}{op.resource_type} refers to {holder['reference']}, which is not known"
+                        ))
+                    else:
+                        op.warnings.append(f"refers to {holder['reference']}, which is not known")
+
+    @staticmethod
+    def _is_fk(op: Operation, reference: str) -> bool:
+        return op.mapped is not None and reference in op.mapped.references.values()
+
+    def _delete(self) -> None:
+        for op in self.ops:
+            if op.method != "DELETE":
+                continue
+            kind = op.kind
+            try:
+                with transaction.atomic():
+                    record = kind.model.objects.filter(fhir_id=op.fhir_id).first()
+                    if record is None:
+                        op.result = "gone"
+                        continue
+                    record.delete()  # its identifiers go with it
+                    op.record, op.result = record, "deleted"
+                    self.pk_of.pop((op.resource_type, op.fhir_id), None)
+            except ProtectedError as exc:
+                users = sorted({f"{o.resource_type}/{o.fhir_id}" for o in list(exc.protected_objects)[:5]})
+                raise FhirError(409, Issue(
+                    "conflict",
+                    f"{op.label}{op.resource_type}/{op.fhir_id} is referred to by {', '.join(users)}; delete those first",
+                ))
+
+    def _write(self) -> None:
+        writes = [op for op in self.ops if op.mapped is not None and op.method in ("POST", "PUT")]
+        by_type: dict[str, list[Operation]] = defaultdict(list)
+        for op in writes:
+            by_type[op.resource_type].append(op)
+        for resource_type in SUPPORTED_TYPES:
+            if by_type.get(resource_type):
+                self._write_type(KINDS[resource_type], by_type[resource_type])
+
+    def _write_type(self, kind: ResourceKind, ops: list[Operation]) -> None:
+        to_create: list[tuple[Operation, FhirRecord]] = []
+        to_update: list[tuple[Operation, FhirRecord]] = []
+        changed_fields: set[str] = set()
+        for op in ops:
+            values = self._row_values(kind, op)
+            stored = self.stored.get((kind.resource_type, op.fhir_id))
+            if stored is None:
+                record = kind.model(fhir_id=op.fhir_id, version_id=1, last_updated=self.now, **values)
+                to_create.append((op, record))
+                op.result = "created"
+                continue
+            differing = {name for name, value in values.items() if stored.get(name) != value}
+            if not differing:
+                op.result = "unchanged"
+                op.record = kind.model(
+                    pk=stored["pk"], fhir_id=op.fhir_id, version_id=stored["version_id"],
+                    last_updated=stored["last_updated"], **values,
+                )
+                continue
+            record = kind.model(
+                pk=stored["pk"], fhir_id=op.fhir_id, version_id=stored["version_id"] + 1,
+                last_updated=self.now, **values,
+            )
+            changed_fields |= differing
+            to_update.append((op, record))
+            op.result = "updated"
+        try:
+            if to_create:
+                created = kind.model.objects.bulk_create([r for _, r in to_create], batch_size=1000)
+                for (op, _), record in zip(to_create, created):
+                    op.record = record
+                    self.pk_of[(kind.resource_type, op.fhir_id)] = record.pk
+            if to_update:
+                fields = sorted(changed_fields | {"version_id", "last_updated"})
+                kind.model.objects.bulk_update([r for _, r in to_update], fields, batch_size=200)
+                for op, record in to_update:
+                    op.record = record
+        except IntegrityError as exc:
+            raise FhirError(409, Issue("conflict", f"{kind.resource_type}: {exc.__class__.__name__} while storing")) from exc
+        self._write_identifiers(kind, [op for op, _ in to_create] + [op for op, _ in to_update])
+        for op in ops:
+            self.stored[(kind.resource_type, op.fhir_id)] = {
+                "pk": op.record.pk, "fhir_id": op.fhir_id, "version_id": op.record.version_id,
+                "last_updated": op.record.last_updated,
+            }
+
+    def _row_values(self, kind: ResourceKind, op: Operation) -> dict[str, Any]:
+        values = dict(op.mapped.columns)
+        values["resource"] = stored_json(op.resource)
+        for name, target in kind.fk_fields.items():
+            reference = op.mapped.references.get(name)
+            pk = None
+            if reference:
+                pk = self.pk_of.get(tuple(reference.split("/", 1)))  # type: ignore[arg-type]
+            values[f"{name}_id"] = pk
+        return values
+
+    def _write_identifiers(self, kind: ResourceKind, ops: list[Operation]) -> None:
+        if not ops:
+            return
+        content_type = ContentType.objects.get_for_model(kind.model)
+        updated_pks = [op.record.pk for op in ops if op.result == "updated"]
+        for chunk in _chunks(updated_pks, 2000):
+            ResourceIdentifier.objects.filter(content_type=content_type, object_id__in=chunk).delete()
+        rows, seen = [], {}
+        for op in ops:
+            for system, value in op.mapped.identifiers:
+                if system:
+                    owner = seen.setdefault((system, value), op.fhir_id)
+                    if owner != op.fhir_id:
+                        raise FhirError(409, Issue(
+                            "duplicate", f"{op.label}identifier {system}|{value} is also carried by {kind.resource_type}/{owner}"
+                        ))
+                rows.append(ResourceIdentifier(
+                    content_type=content_type, object_id=op.record.pk, system=system[:255], value=value[:255]
+                ))
+        # A clash with a record outside this unit is reported by name, not as a database error.
+        systems = {(r.system, r.value) for r in rows if r.system}
+        if systems:
+            owners = {op.record.pk for op in ops}
+            for chunk in _chunks(sorted({v for _, v in systems}), 2000):
+                for system, value, object_id in ResourceIdentifier.objects.filter(
+                    content_type=content_type, value__in=chunk
+                ).values_list("system", "value", "object_id"):
+                    if (system, value) in systems and object_id not in owners:
+                        other = kind.model.objects.filter(pk=object_id).values_list("fhir_id", flat=True).first()
+                        raise FhirError(409, Issue(
+                            "duplicate",
+                            f"identifier {system}|{value} already belongs to {kind.resource_type}/{other}; "
+                            "use a conditional create (ifNoneExist) or update that resource",
+                        ))
+        try:
+            with transaction.atomic():
+                ResourceIdentifier.objects.bulk_create(rows, batch_size=2000)
+        except IntegrityError as exc:  # a concurrent writer took the identifier first
+            raise FhirError(409, Issue("duplicate", f"{kind.resource_type}: an identifier is already taken")) from exc
+
+
+def stored_json(resource: dict) -> dict:
+    """What is kept of a resource: everything but its id and the server-managed meta."""
+    out = {k: v for k, v in resource.items() if k not in ("id", "meta", "resourceType")}
+    meta = {k: v for k, v in (resource.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+    if meta:
+        out["meta"] = meta
+    return out
+
+
+def _reference_holders(node: Any) -> Iterator[dict]:
+    """Every dict in a resource that holds a ``reference`` string."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("reference")
+            if isinstance(ref, str):
+                yield item
+            for key, value in item.items():
+                if key != "contained" and isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+
+
+def _token_matches(token: str, identifiers: list[tuple[str, str]]) -> bool:
+    if "|" in token:
+        system, _, value = token.rpartition("|")
+        return (system, value) in identifiers if system else any(v == value for _, v in identifiers)
+    return any(v == token for _, v in identifiers)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def run_unit(operations: list[Operation], policy: WritePolicy | None = None) -> list[Operation]:
+    """Run operations all-or-nothing in one database transaction."""
+    with transaction.atomic():
+        return UnitOfWork(operations, policy).run()
