@@ -7,6 +7,8 @@ columns for what the practice works with. The columns are the truth for those el
 
 import uuid
 
+import orjson
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -14,6 +16,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pracops.records.validators import validate_icd10cm_code, validate_npi
+
+
+class ResourceJSONField(models.JSONField):
+    """A JSONField that writes with orjson on PostgreSQL: resource JSON is most of an import's bytes."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if connection.vendor == "postgresql" and value is not None and not hasattr(value, "as_sql"):
+            from psycopg.types.json import Jsonb
+
+            return Jsonb(value, dumps=_orjson_dumps)
+        return super().get_db_prep_value(value, connection, prepared)
+
+
+def _orjson_dumps(value) -> str:
+    return orjson.dumps(value).decode()
 
 
 def new_fhir_id() -> str:
@@ -54,7 +71,7 @@ class FhirRecord(models.Model):
     fhir_id = models.CharField("FHIR id", max_length=64, unique=True, default=new_fhir_id)
     version_id = models.PositiveIntegerField(default=1)
     last_updated = models.DateTimeField(default=timezone.now, db_index=True)
-    resource = models.JSONField(default=dict, help_text="The resource as received, less id and meta.")
+    resource = ResourceJSONField(default=dict, help_text="The resource as received, less id and meta.")
     identifiers = GenericRelation(ResourceIdentifier)
 
     class Meta:
