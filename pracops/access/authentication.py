@@ -4,5 +4,4 @@ from knox.auth import TokenAuthentication
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    def authenticate_header(self, request) -> str:
-        return 'Bearer realm="pracops"'
+    """knox tokens (stored hashed, shown once) with the Bearer prefix of ``REST_KNOX``."""
