@@ -1,8 +1,85 @@
+import json
+
 import pytest
 
+from tests.factories import ApiClientFactory
+
 pytest_plugins = ["tests.celery_worker"]
+
+FHIR_JSON = "application/fhir+json"
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class FhirApi:
+    """The Django test client speaking FHIR JSON with one API client's bearer token."""
+
+    def __init__(self, client, api_client=None):
+        self.client = client
+        self.api_client = api_client
+        self.user = api_client.user if api_client else None
+        self.headers = {"Authorization": api_client.authorization} if api_client else {}
+
+    def _headers(self, extra: dict) -> dict:
+        return {**self.headers, **extra}
+
+    def get(self, path: str, params: dict | None = None, **headers):
+        return self.client.get(_path(path), params or {}, headers=self._headers(headers))
+
+    def post(self, path: str, body, content_type: str = FHIR_JSON, **headers):
+        return self.client.post(_path(path), _encode(body), content_type=content_type,
+                                headers=self._headers(headers))
+
+    def put(self, path: str, body, content_type: str = FHIR_JSON, **headers):
+        return self.client.put(_path(path), _encode(body), content_type=content_type,
+                               headers=self._headers(headers))
+
+    def delete(self, path: str, **headers):
+        return self.client.delete(_path(path), headers=self._headers(headers))
+
+    def create(self, resource: dict) -> dict:
+        """POST a resource that must be accepted; the stored resource."""
+        response = self.post(f"/fhir/{resource['resourceType']}", resource)
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    def search(self, resource_type: str, params: dict | list | None = None) -> dict:
+        """GET a search that must succeed; the searchset Bundle."""
+        response = self.get(f"/fhir/{resource_type}", params)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+
+def _path(path: str) -> str:
+    # Bundle links are absolute; the test client takes the path and query.
+    return path.removeprefix("http://testserver")
+
+
+def _encode(body) -> bytes | str:
+    return body if isinstance(body, (bytes, str)) else json.dumps(body)
+
+
+@pytest.fixture
+def api_as(db, client):
+    """``api_as("billing")``: the FHIR API as a new client in that role."""
+
+    def make(role: str) -> FhirApi:
+        from django.test import Client
+
+        return FhirApi(Client(), ApiClientFactory(role=role))
+
+    return make
+
+
+@pytest.fixture
+def api(api_as) -> FhirApi:
+    """The FHIR API as an EHR integration (may do everything with every stored type)."""
+    return api_as("integration")
+
+
+@pytest.fixture
+def anonymous(client) -> FhirApi:
+    return FhirApi(client)

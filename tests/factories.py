@@ -1,0 +1,303 @@
+"""Factories for the tests: API clients with a role and a token, and FHIR resources.
+
+A resource factory *builds* a plain FHIR R4 dict (``PatientFactory.build()``), ready to be
+sent to the API, and *creates* by storing it through the write service
+(``PatientFactory()``), returning the stored resource as the API would read it back, with
+its server-assigned ``id``. Resources that point at a patient take ``patient=`` (a stored
+resource, or a reference string such as ``"urn:uuid:..."`` inside a Bundle); left out, a
+patient is created for them.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import factory
+from django.contrib.auth.models import User
+
+from pracops.access.services import create_api_client
+from pracops.fhir.mapping import CPT, ICD10CM, LOINC, NPI, ORG_TYPE, SNOMED, V2_0203
+from pracops.records import selectors
+from pracops.records.services import create_resource
+
+MRN_SYSTEM = "http://pain-clinic.example.org/fhir/sid/mrn"
+MEMBER_SYSTEM = "http://acme-health.example.com/member-id"
+UCUM = "http://unitsofmeasure.org"
+
+
+def npi_with_check_digit(first_nine: str) -> str:
+    """A ten-digit NPI: nine digits and the Luhn check digit over "80840" + those nine."""
+    assert len(first_nine) == 9 and first_nine.isdigit()
+    total = 0
+    for position, char in enumerate(reversed("80840" + first_nine)):
+        digit = int(char)
+        if position % 2 == 0:  # doubled: these sit in odd positions once the check digit is appended
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return first_nine + str((10 - total % 10) % 10)
+
+
+def reference(target: dict | str, resource_type: str = "Patient") -> dict:
+    """A Reference to a stored resource (``Type/id``) or to a given reference string."""
+    if isinstance(target, str):
+        return {"reference": target}
+    if not target.get("id"):
+        raise ValueError(f"a built (unstored) {resource_type} has no id to refer to; pass patient=...")
+    return {"reference": f"{target['resourceType']}/{target['id']}"}
+
+
+def concept(system: str, code: str, display: str = "") -> dict:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return {"coding": [coding], **({"text": display} if display else {})}
+
+
+def note_attachment(text: str, content_type: str = "text/plain; charset=utf-8") -> dict:
+    return {"contentType": content_type, "data": base64.b64encode(text.encode()).decode()}
+
+
+# --- API clients -------------------------------------------------------------------
+
+
+@dataclass
+class ApiClient:
+    user: User
+    token: str
+    role: str
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.token}"
+
+
+class ApiClientFactory(factory.Factory):
+    """A user in a role's group with a fresh API token, made by ``create_api_client``."""
+
+    class Meta:
+        model = ApiClient
+
+    name = factory.Sequence(lambda n: f"client-{n}")
+    role = "integration"
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        raise NotImplementedError("an API client's token exists only once stored; use ApiClientFactory()")
+
+    @classmethod
+    def _create(cls, model_class, *, name: str, role: str):
+        user, token = create_api_client(name=name, role=role)
+        return model_class(user=user, token=token, role=role)
+
+
+class StaffUserFactory(factory.django.DjangoModelFactory):
+    """Somebody who signs in to the admin."""
+
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"staff-{n}")
+    is_staff = True
+    is_superuser = True
+    password = factory.django.Password("correct horse battery staple")
+
+
+# --- FHIR resources ----------------------------------------------------------------
+
+
+class FhirResourceFactory(factory.DictFactory):
+    """Builds a resource dict; ``create`` stores it through the write service."""
+
+    class Meta:
+        rename = {"class_": "class"}  # a FHIR element named after a Python keyword
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        resource = model_class(*args, **kwargs)
+        op = create_resource(resource=resource)
+        return selectors.read_resource(resource["resourceType"], op.fhir_id)[1]
+
+
+class PatientFactory(FhirResourceFactory):
+    class Params:
+        mrn = factory.Sequence(lambda n: f"MRN{100000 + n}")
+        family = factory.Faker("last_name")
+        given = factory.Faker("first_name")
+
+    resourceType = "Patient"
+    identifier = factory.LazyAttribute(lambda o: [{
+        "use": "usual",
+        "type": {"coding": [{"system": V2_0203, "code": "MR", "display": "Medical record number"}]},
+        "system": MRN_SYSTEM,
+        "value": o.mrn,
+    }])
+    active = True
+    name = factory.LazyAttribute(lambda o: [{"use": "official", "family": o.family, "given": [o.given]}])
+    gender = factory.Iterator(["female", "male"])
+    birthDate = factory.Sequence(lambda n: f"{1950 + n % 50}-{n % 12 + 1:02d}-{n % 28 + 1:02d}")
+
+
+class PractitionerFactory(FhirResourceFactory):
+    class Params:
+        npi = factory.Sequence(lambda n: npi_with_check_digit(f"{123450000 + n:09d}"))
+        family = factory.Faker("last_name")
+        given = factory.Faker("first_name")
+
+    resourceType = "Practitioner"
+    identifier = factory.LazyAttribute(lambda o: [{"system": NPI, "value": o.npi}])
+    active = True
+    name = factory.LazyAttribute(lambda o: [{"use": "official", "family": o.family, "given": [o.given],
+                                              "prefix": ["Dr."]}])
+
+
+class OrganizationFactory(FhirResourceFactory):
+    class Params:
+        kind = "prov"
+        payer = factory.Trait(kind="pay", name=factory.Sequence(lambda n: f"Acme Health Plan {n}"))
+
+    resourceType = "Organization"
+    active = True
+    name = factory.Sequence(lambda n: f"Desert Spine & Pain Center {n}")
+    type = factory.LazyAttribute(lambda o: [concept(ORG_TYPE, o.kind)])
+
+
+class CoverageFactory(FhirResourceFactory):
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        payer = factory.SubFactory(OrganizationFactory, payer=True)
+        member_id = factory.Sequence(lambda n: f"ZGP{700000 + n}")
+        plan = "PPO-GOLD"
+        group = "GRP-4410"
+
+    resourceType = "Coverage"
+    status = "active"
+    subscriberId = factory.SelfAttribute("member_id")
+    beneficiary = factory.LazyAttribute(lambda o: reference(o.patient))
+    payor = factory.LazyAttribute(lambda o: [reference(o.payer, "Organization")])
+    period = factory.LazyFunction(lambda: {"start": "2024-01-01", "end": "2024-12-31"})
+    class_ = factory.LazyAttribute(lambda o: [
+        {"type": concept("http://terminology.hl7.org/CodeSystem/coverage-class", "plan"), "value": o.plan},
+        {"type": concept("http://terminology.hl7.org/CodeSystem/coverage-class", "group"), "value": o.group},
+    ])
+
+
+class EncounterFactory(FhirResourceFactory):
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        start = "2024-03-04T09:00:00Z"
+        end = "2024-03-04T09:30:00Z"
+
+    resourceType = "Encounter"
+    status = "finished"
+    class_ = factory.LazyFunction(lambda: {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                           "code": "AMB", "display": "ambulatory"})
+    type = factory.LazyFunction(lambda: [concept(SNOMED, "185349003", "Encounter for check up")])
+    subject = factory.LazyAttribute(lambda o: reference(o.patient))
+    period = factory.LazyAttribute(lambda o: {"start": o.start, "end": o.end})
+
+
+class ConditionFactory(FhirResourceFactory):
+    """A diagnosis coded in ICD-10-CM (by default lumbar radiculopathy)."""
+
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        icd10 = "M54.16"
+        display = "Radiculopathy, lumbar region"
+
+    resourceType = "Condition"
+    clinicalStatus = factory.LazyFunction(
+        lambda: concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"))
+    verificationStatus = factory.LazyFunction(
+        lambda: concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"))
+    code = factory.LazyAttribute(lambda o: concept(ICD10CM, o.icd10, o.display))
+    subject = factory.LazyAttribute(lambda o: reference(o.patient))
+    onsetDateTime = "2024-02-10T00:00:00Z"
+
+
+def _body_sites(laterality: str, levels: str) -> list[dict]:
+    sites = [{"coding": [{"system": SNOMED, "code": code, "display": word.capitalize()}], "text": word}
+             for code, word in (("7771000", "left"), ("24028007", "right"), ("51440002", "bilateral"))
+             if word == laterality]
+    if levels:
+        sites.append({"text": f"Lumbar spine {levels}"})
+    return sites
+
+
+class ProcedureFactory(FhirResourceFactory):
+    """A performed procedure coded in CPT (by default a lumbar transforaminal epidural)."""
+
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        cpt = "64483"
+        display = "Injection, anesthetic agent and/or steroid, transforaminal epidural; lumbar or sacral"
+        laterality = "left"
+        levels = "L4-5"
+
+    resourceType = "Procedure"
+    status = "completed"
+    code = factory.LazyAttribute(lambda o: concept(CPT, o.cpt, o.display))
+    subject = factory.LazyAttribute(lambda o: reference(o.patient))
+    performedDateTime = "2024-03-04T10:15:00Z"
+    bodySite = factory.LazyAttribute(lambda o: _body_sites(o.laterality, o.levels))
+
+
+class ServiceRequestFactory(FhirResourceFactory):
+    """An ordered procedure (by default lumbar facet joint injections, right L4-L5)."""
+
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        cpt = "64493"
+        display = "Injection, paravertebral facet joint; lumbar or sacral, single level"
+        laterality = "right"
+        levels = "L4-L5"
+
+    resourceType = "ServiceRequest"
+    status = "active"
+    intent = "order"
+    code = factory.LazyAttribute(lambda o: concept(CPT, o.cpt, o.display))
+    subject = factory.LazyAttribute(lambda o: reference(o.patient))
+    occurrenceDateTime = "2024-04-01T08:00:00Z"
+    authoredOn = "2024-03-04T10:30:00Z"
+    bodySite = factory.LazyAttribute(lambda o: _body_sites(o.laterality, o.levels))
+    reasonCode = factory.LazyFunction(lambda: [concept(ICD10CM, "M47.816")])
+
+
+class ObservationFactory(FhirResourceFactory):
+    """A pain score: LOINC 72514-3, 0-10 numeric rating scale."""
+
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        score = 7
+        loinc = "72514-3"
+        display = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
+
+    resourceType = "Observation"
+    status = "final"
+    category = factory.LazyFunction(lambda: [concept(
+        "http://terminology.hl7.org/CodeSystem/observation-category", "survey")])
+    code = factory.LazyAttribute(lambda o: concept(LOINC, o.loinc, o.display))
+    subject = factory.LazyAttribute(lambda o: reference(o.patient))
+    effectiveDateTime = "2024-03-04T09:05:00Z"
+    valueQuantity = factory.LazyAttribute(lambda o: {"value": o.score, "unit": "{score}", "system": UCUM,
+                                                     "code": "{score}"})
+
+
+class DocumentReferenceFactory(FhirResourceFactory):
+    """A clinical note with its text as a base64 attachment."""
+
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        text = "Procedure note: left L4-L5 transforaminal epidural steroid injection, tolerated well."
+        note_type = "28570-0"
+        display = "Procedure note"
+
+    resourceType = "DocumentReference"
+    status = "current"
+    type = factory.LazyAttribute(lambda o: concept(LOINC, o.note_type, o.display))
+    subject = factory.LazyAttribute(lambda o: reference(o.patient))
+    date = "2024-03-04T11:00:00Z"
+    content = factory.LazyAttribute(lambda o: [{"attachment": note_attachment(o.text)}])
