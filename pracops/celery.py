@@ -3,9 +3,19 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pracops.settings")
 
 app = Celery("pracops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _fresh_content_types(**kwargs):
+    # Content type ids are cached per process, and a worker outlives database resets
+    # (a migration rollout, or the test suite flushing tables between tests).
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()

@@ -20,6 +20,6 @@ def process_bundle_submission(self, submission_id: str) -> None:
         from django.db import DatabaseError
 
         if isinstance(exc, DatabaseError):
-            logger.warning("bundle submission %s: database error, retrying", submission_id)
+            logger.warning("bundle submission %s: %s, retrying", submission_id, type(exc).__name__)
             raise self.retry(exc=exc)
         raise

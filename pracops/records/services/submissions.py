@@ -16,7 +16,7 @@ from pracops.records.services.bundles import process_bundle
 def run_submission(*, submission_id: str) -> BundleSubmission | None:
     with transaction.atomic():
         submission = (
-            BundleSubmission.objects.select_for_update().select_related("submitted_by")
+            BundleSubmission.objects.select_for_update(of=("self",)).select_related("submitted_by")
             .filter(id=submission_id).first()
         )
         if submission is None or submission.status in (
