@@ -1,0 +1,25 @@
+# PracOps production image: gunicorn for the web, the same image for Celery worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PRACOPS_VAR_DIR=/var/lib/pracops
+
+# WeasyPrint renders prior-authorization packets with Pango.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /app pracops && mkdir -p /var/lib/pracops && chown pracops /var/lib/pracops
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY pracops ./pracops
+COPY priorauth ./priorauth
+COPY documentation ./documentation
+COPY billing ./billing
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+ && PRACOPS_ENV=build DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput
+
+USER pracops
+EXPOSE 8000
+CMD ["gunicorn", "pracops.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(L)ss"]
