@@ -82,6 +82,17 @@ class FhirView(APIView):
             raise FhirError(400, Issue("structure", "the body must be a FHIR resource: a JSON object with a resourceType"))
         return body
 
+    def read_resource_of_type(self, request, resource_type: str) -> dict:
+        """The body, which must be a resource of the type the URL names."""
+        body = self.read_body(request)
+        if body["resourceType"] != resource_type:
+            if body["resourceType"] not in KINDS:
+                raise unsupported_type(body["resourceType"])
+            raise FhirError(400, Issue(
+                "invalid", f"a {body['resourceType']} was sent to /{resource_type}; the types must match"
+            ))
+        return body
+
     def audit(self, *, action: str, resource_type: str, resource_id: str = "", patient_id: str = "",
               query: str = "", entities=(), outcome: str = "0", detail: str = "", subtype: str = "") -> None:
         record_access(
@@ -156,11 +167,7 @@ class TypeView(FhirView):
     def post(self, request, resource_type: str):
         self.audit_action, self.audit_type = "C", resource_type
         self.require("create", self.resource_type_or_404(resource_type))
-        body = self.read_body(request)
-        if body["resourceType"] != resource_type:
-            if body["resourceType"] not in KINDS:
-                raise unsupported_type(body["resourceType"])
-            raise FhirError(400, Issue("invalid", f"a {body['resourceType']} was posted to /{resource_type}"))
+        body = self.read_resource_of_type(request, resource_type)
         if_none_exist = request.META.get("HTTP_IF_NONE_EXIST")
         with transaction.atomic():
             op = create_resource(resource=body, if_none_exist=if_none_exist)
@@ -186,11 +193,7 @@ class InstanceView(FhirView):
     def put(self, request, resource_type: str, fhir_id: str):
         self.audit_action, self.audit_type, self.audit_id = "U", resource_type, fhir_id
         self.require("update", self.resource_type_or_404(resource_type))
-        body = self.read_body(request)
-        if body["resourceType"] != resource_type:
-            if body["resourceType"] not in KINDS:
-                raise unsupported_type(body["resourceType"])
-            raise FhirError(400, Issue("invalid", f"a {body['resourceType']} was put at /{resource_type}"))
+        body = self.read_resource_of_type(request, resource_type)
         if_match = parse_etag(request.META.get("HTTP_IF_MATCH"))
         with transaction.atomic():
             op = update_resource(resource_type=resource_type, fhir_id=fhir_id, resource=body, if_match=if_match)
