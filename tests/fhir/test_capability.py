@@ -1,0 +1,68 @@
+"""GET /fhir/metadata: the CapabilityStatement says what the server does, and does what it says."""
+
+import pytest
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+pytestmark = pytest.mark.django_db
+
+SUPPORTED = {"Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition", "Procedure",
+             "ServiceRequest", "Observation", "DocumentReference"}
+
+# A value of each search parameter type that any type's parameter accepts.
+SAMPLE_VALUE = {"string": "a", "token": "x", "date": "ge2024-01-01", "reference": "some-id"}
+
+
+@pytest.fixture
+def capability(anonymous) -> dict:
+    response = anonymous.get("/fhir/metadata")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    return response.json()
+
+
+def test_metadata_is_a_valid_r4_capability_statement(capability):
+    statement = CapabilityStatement.model_validate(capability)
+
+    assert statement.fhirVersion == "4.0.1"
+    assert statement.kind == "instance"
+    assert "application/fhir+json" in statement.format
+    assert capability["implementation"]["url"] == "http://testserver/fhir"
+
+
+def test_metadata_lists_every_supported_type_with_its_interactions(capability):
+    resources = {r["type"]: r for r in capability["rest"][0]["resource"]}
+
+    assert set(resources) == SUPPORTED
+    for resource in resources.values():
+        assert {i["code"] for i in resource["interaction"]} >= {"read", "search-type", "create", "update", "delete"}
+    assert {i["code"] for i in capability["rest"][0]["interaction"]} == {"transaction", "batch"}
+
+
+@pytest.mark.parametrize(("resource_type", "params"), [
+    ("Patient", {"_id", "_lastUpdated", "identifier", "name", "family", "birthdate"}),
+    ("Encounter", {"patient", "date", "status"}),
+    ("Coverage", {"beneficiary", "payor"}),
+    ("Condition", {"patient", "code", "date"}),
+    ("Procedure", {"patient", "code", "date"}),
+    ("ServiceRequest", {"patient", "code", "date"}),
+    ("Observation", {"patient", "code", "date"}),
+    ("DocumentReference", {"patient", "code", "date"}),
+])
+def test_metadata_lists_the_search_parameters_of_each_type(capability, resource_type, params):
+    resource = next(r for r in capability["rest"][0]["resource"] if r["type"] == resource_type)
+
+    assert params <= {p["name"] for p in resource["searchParam"]}
+
+
+def test_every_advertised_search_parameter_is_accepted(capability, api):
+    for resource in capability["rest"][0]["resource"]:
+        for param in resource["searchParam"]:
+            response = api.get(f"/fhir/{resource['type']}", {param["name"]: SAMPLE_VALUE[param["type"]]})
+            assert response.status_code == 200, (resource["type"], param["name"], response.content)
+
+
+def test_metadata_needs_no_token_but_names_the_security(capability):
+    security = capability["rest"][0]["security"]
+
+    assert security["service"][0]["coding"][0]["code"] == "OAuth"
+    assert "Bearer" in security["description"]
