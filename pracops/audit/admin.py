@@ -60,6 +60,13 @@ class AuditedAdminMixin:
             self._audit(request, "E", query=request.META.get("QUERY_STRING", ""), entities=shown)
         return response
 
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.rstrip("/").endswith("autocomplete"):
+            # Autocomplete widgets list records too (names, MRNs) while a form is filled in.
+            self._audit(request, "E", query=request.META.get("QUERY_STRING", ""), subtype="autocomplete")
+        return queryset, may_have_duplicates
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and getattr(response, "status_code", 200) == 200:
