@@ -6,6 +6,7 @@ PostgreSQL and ``CELERY_BROKER_URL`` a Redis broker with real workers;
 ``PRACOPS_ENV=production`` turns on the hardened production settings.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -88,8 +89,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory, so that a worker process can see what the tests write.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory, so that a worker process can see what the tests write; one per
+    # test run, so that runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
