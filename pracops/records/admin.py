@@ -30,11 +30,12 @@ class RecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
-        derived = [name for name, col in self._kind().mapper.columns.items() if col.set is None]
+        derived = [name for name, col in self._kind().mapper.columns.items()
+                   if col.set is None and name != "name_text"]
         return [*self.common_readonly, *derived]
 
     def get_exclude(self, request, obj=None):
-        return ["resource"]
+        return ["resource", "name_text"]
 
     def _kind(self):
         from pracops.records.registry import kind_for_model
