@@ -682,6 +682,17 @@ class ServiceRequestMapper(ResourceMapper):
             mapped.columns["date"] = parse_fhir_datetime(resource["authoredOn"])
         return mapped
 
+    def render(self, resource, columns, references):
+        # A date read from authoredOn (no occurrence sent) is not an occurrence to write back.
+        if (
+            "date" in columns
+            and self.columns["date"].get(resource) is None
+            and resource.get("authoredOn")
+            and columns["date"] == parse_fhir_datetime(resource["authoredOn"])
+        ):
+            columns = {name: value for name, value in columns.items() if name != "date"}
+        return super().render(resource, columns, references)
+
 
 def _value_number(resource: dict) -> Decimal | None:
     value = (resource.get("valueQuantity") or {}).get("value")
@@ -703,6 +714,7 @@ def _set_value_number(resource: dict, value: Any) -> None:
         resource.pop("valueQuantity", None)
         resource.pop("valueInteger", None)
         return
+    resource.pop("valueInteger", None)  # value[x] holds one value; a fraction needs a Quantity
     number = Decimal(value)
     resource.setdefault("valueQuantity", {})["value"] = int(number) if number == int(number) else float(number)
 
@@ -732,14 +744,17 @@ def note_text(resource: dict) -> tuple[str, str]:
     for content in resource.get("content") or []:
         attachment = content.get("attachment") or {}
         content_type = attachment.get("contentType", "")
-        if attachment.get("data") and (not content_type or content_type.startswith("text/")):
+        # MIME types and parameter names are case-insensitive; parameter values may be quoted.
+        lowered = content_type.lower()
+        if attachment.get("data") and (not content_type or lowered.startswith("text/")):
             try:
                 raw = base64.b64decode(attachment["data"], validate=True)
             except (binascii.Error, ValueError):
                 continue
             charset = "utf-8"
-            if "charset=" in content_type:
-                charset = content_type.split("charset=", 1)[1].split(";")[0].strip() or "utf-8"
+            if "charset=" in lowered:
+                start = lowered.index("charset=") + len("charset=")
+                charset = content_type[start:].split(";")[0].strip().strip('"') or "utf-8"
             try:
                 return raw.decode(charset, errors="replace"), content_type
             except LookupError:
