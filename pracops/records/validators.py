@@ -4,12 +4,15 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
+# A letter (U too: U07.1 and U09.9 are ICD-10-CM codes), a digit, a digit or letter, then up to
+# four characters after an optional dot.
+_ICD10CM = re.compile(r"[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?")
+_ASCII_DIGITS = re.compile(r"[0-9]{10}")
 
 
 def npi_is_valid(npi: str) -> bool:
     """An NPI is ten digits whose last is a Luhn check digit over "80840" + the first nine."""
-    if len(npi) != 10 or not npi.isdigit():
+    if not _ASCII_DIGITS.fullmatch(npi):  # str.isdigit() also takes full-width and other scripts' digits
         return False
     total = 0
     for position, char in enumerate(reversed("80840" + npi)):
@@ -32,7 +35,7 @@ def validate_npi(value: str) -> None:
 
 
 def icd10cm_is_valid(code: str) -> bool:
-    return bool(_ICD10CM.match(code.upper()))
+    return bool(_ICD10CM.fullmatch(code.upper()))
 
 
 def validate_icd10cm_code(value: str) -> None:
