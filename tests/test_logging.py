@@ -16,11 +16,15 @@ def log_output():
     handler = next(h for h in logging.getLogger("django.request").handlers if isinstance(h, logging.StreamHandler))
     assert any(type(f).__name__ == "RedactPhiFilter" for f in handler.filters)
     buffer = io.StringIO()
-    previous = handler.setStream(buffer)
+    # Swapped in place, not with setStream(): that flushes the old stream, which may be a
+    # capture of an earlier test and closed by now.
+    with handler.lock:
+        previous, handler.stream = handler.stream, buffer
     try:
         yield buffer
     finally:
-        handler.setStream(previous)
+        with handler.lock:
+            handler.stream = previous
 
 
 @pytest.mark.django_db

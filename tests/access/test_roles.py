@@ -172,8 +172,9 @@ def test_create_api_client_prints_a_token_that_works(anonymous, capsys):
 
 
 def test_create_api_client_with_an_unknown_role_exits_non_zero_with_a_message(capsys):
-    with pytest.raises(SystemExit) as exited:
-        ManagementUtility(["manage.py", "create_api_client", "some-ehr", "--role", "janitor"]).execute()
+    argv = ["manage.py", "create_api_client", "some-ehr", "--role", "janitor"]
+    with pytest.raises(SystemExit) as exited:  # as from the command line
+        ManagementUtility(argv).fetch_command("create_api_client").run_from_argv(argv)
 
     assert exited.value.code != 0
     err = capsys.readouterr().err
