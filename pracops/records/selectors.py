@@ -52,6 +52,8 @@ class SearchPage:
 
     @property
     def has_next(self) -> bool:
+        if self.count == 0:  # _count=0 asks for the total alone; a next link would name this page again
+            return False
         if self.total is None:
             return len(self.records) == self.count
         return self.offset + len(self.records) < self.total

@@ -243,6 +243,18 @@ def test_last_page_has_a_previous_link_and_no_next(api):
     assert any(link["relation"] == "previous" for link in bundle["link"])
 
 
+@pytest.mark.parametrize("total", ["accurate", "none"])
+def test_count_zero_answers_without_entries_and_without_a_next_link(api, total):
+    for _ in range(2):
+        PatientFactory()
+
+    bundle = api.search("Patient", {"_count": 0, "_total": total})
+
+    assert bundle.get("entry", []) == []
+    assert bundle.get("total") == (2 if total == "accurate" else None)
+    assert next_link(bundle) is None  # a client following it would fetch this page forever
+
+
 def test_last_updated(api):
     old = PatientFactory()
     new = PatientFactory()
