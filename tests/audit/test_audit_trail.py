@@ -227,6 +227,7 @@ def test_opening_a_patient_in_the_admin_is_audited(client, staff):
     assert (event.source, event.action, event.resource_type) == ("admin", "R", "Patient")
     assert (event.resource_id, event.patient_id) == (patient["id"], patient["id"])
     assert event.user == staff
+    assert FhirAuditEvent.model_validate(event.as_fhir()).type.code == "110110"
 
 
 def test_opening_an_encounter_in_the_admin_names_its_patient(client, staff, encounter):
