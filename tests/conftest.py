@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 from tests.factories import ApiClientFactory
 
@@ -63,12 +64,10 @@ def _encode(body) -> bytes | str:
 
 
 @pytest.fixture
-def api_as(db, client):
-    """``api_as("billing")``: the FHIR API as a new client in that role."""
+def api_as(db):
+    """``api_as("billing")``: the FHIR API as a new client in that role (each with its own token)."""
 
     def make(role: str) -> FhirApi:
-        from django.test import Client
-
         return FhirApi(Client(), ApiClientFactory(role=role))
 
     return make

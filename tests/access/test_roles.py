@@ -1,8 +1,7 @@
 """Who may call the APIs, and what each role may do (pracops/access/roles.py)."""
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.core.management import ManagementUtility
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from pracops.access.roles import ROLES
 from pracops.records.models import DocumentReference, Encounter, Patient
