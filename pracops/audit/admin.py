@@ -69,11 +69,25 @@ class AuditedAdminMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
+        self._audit_opened(request, object_id, response)
+        return response
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # The confirmation page names the record and everything that refers to it.
+        response = super().delete_view(request, object_id, extra_context)
+        self._audit_opened(request, object_id, response)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._audit_opened(request, object_id, response)
+        return response
+
+    def _audit_opened(self, request, object_id, response) -> None:
         if request.method == "GET" and getattr(response, "status_code", 200) == 200:
             obj = self.get_object(request, object_id)
             if obj is not None:
                 self._audit(request, "R", obj)
-        return response
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

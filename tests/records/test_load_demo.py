@@ -1,0 +1,118 @@
+"""``manage.py load_demo``: the demo practice, loaded once however often it is run, and logins that work."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+
+from pracops.records import models
+from pracops.records.registry import KINDS
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = re.compile(r"user (?P<username>\S+)\s+password (?P<password>\S+)")
+TOKEN = re.compile(r"API token \(role integration\): (?P<token>\S+)")
+
+
+def load_demo(*args: str) -> str:
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def logins(output: str) -> dict[str, str]:
+    return {m["username"]: m["password"] for m in LOGIN.finditer(output)}
+
+
+def everything_stored() -> dict[str, list[tuple]]:
+    """Every record of the practice with its version, and every identifier."""
+    stored = {name: sorted(kind.model.objects.values_list("fhir_id", "version_id"))
+              for name, kind in KINDS.items()}
+    stored["identifiers"] = sorted(models.ResourceIdentifier.objects.values_list("system", "value", "object_id"))
+    return stored
+
+
+def test_load_demo_stores_the_demo_practice():
+    output = load_demo("--quiet-logins")
+
+    assert "Demo practice: 32 records (32 new)." in output
+    counts = {name: kind.model.objects.count() for name, kind in KINDS.items()}
+    assert counts == {
+        "Organization": 3, "Practitioner": 1, "Patient": 4, "Coverage": 4, "Encounter": 4, "Condition": 4,
+        "Procedure": 0, "ServiceRequest": 4, "Observation": 4, "DocumentReference": 4,
+    }
+    alvarez = models.Patient.objects.get(mrn="RIP-1000")
+    assert (alvarez.family, alvarez.given, str(alvarez.birth_date)) == ("Alvarez", "Maria", "1961-04-12")
+    order = models.ServiceRequest.objects.get(patient=alvarez)
+    assert (order.code, order.laterality, order.spinal_levels) == ("64483", "left", ["L4-L5"])
+    assert order.requester.npi == "1234567893"
+    note = models.DocumentReference.objects.get(patient=alvarez)
+    assert note.text.startswith("Low back pain radiating to the left leg")
+    assert models.Organization.objects.get(kind="prov").npi == "1245319599"
+
+
+def test_load_demo_twice_creates_nothing_new():
+    load_demo("--quiet-logins")
+    first = everything_stored()
+
+    output = load_demo("--quiet-logins")
+
+    assert "Demo practice: 32 records (0 new)." in output
+    assert everything_stored() == first  # not one record added or given a new version
+
+
+def test_load_demo_with_logins_twice_keeps_one_admin_and_one_front_office_user():
+    load_demo()
+    load_demo()
+
+    assert sorted(User.objects.filter(username__in=["admin", "frontdesk"]).values_list("username", flat=True)) == [
+        "admin", "frontdesk",
+    ]
+
+
+def test_the_admin_login_it_prints_signs_in_to_the_admin():
+    printed = logins(load_demo())
+    client = Client()
+
+    assert client.login(username="admin", password=printed["admin"])
+    assert client.get("/admin/records/patient/").status_code == 200
+
+
+def test_the_front_office_login_it_prints_signs_in_as_front_office_staff():
+    printed = logins(load_demo())
+    client = Client()
+
+    assert client.login(username="frontdesk", password=printed["frontdesk"])
+    assert client.get("/admin/records/patient/").status_code == 200
+    assert client.get("/admin/audit/auditevent/").status_code == 403
+
+
+def test_running_it_again_resets_the_logins():
+    before = logins(load_demo())
+    after = logins(load_demo())
+
+    assert before["admin"] != after["admin"]
+    assert not Client().login(username="admin", password=before["admin"])
+    assert Client().login(username="admin", password=after["admin"])
+
+
+def test_the_api_token_it_prints_reads_the_demo_patients():
+    token = TOKEN.search(load_demo())["token"]
+
+    response = Client().get("/fhir/Patient", {"name": "alvarez"}, headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert [e["resource"]["name"][0]["family"] for e in response.json()["entry"]] == ["Alvarez"]
+
+
+def test_quiet_logins_creates_and_prints_no_login():
+    output = load_demo("--quiet-logins")
+
+    assert logins(output) == {}
+    assert "password" not in output
+    assert not User.objects.filter(username__in=["admin", "frontdesk"]).exists()
