@@ -239,7 +239,14 @@ class ResourceMapper:
             if _normalise(col.get(out)) != _normalise(columns[name]):
                 col.set(out, columns[name])
         for name, ref in self.references.items():
-            if name in references and ref.get(out) != references[name]:
+            if name not in references:
+                continue
+            current = ref.get(out)
+            if current is not None and not _stored_reference(current, ref.targets):
+                # Another type, another server, a version or a contained resource: no stored
+                # record stands for it, so a missing foreign key is no reason to drop it.
+                current = None
+            if current != references[name]:
                 ref.set(out, references[name])
         return out
 
@@ -261,6 +268,12 @@ def _targets(reference: str, targets: tuple[str, ...]) -> bool:
     if "?" in reference:
         return path[-1] in targets
     return len(path) >= 2 and path[-2] in targets
+
+
+def _stored_reference(reference: str, targets: tuple[str, ...]) -> bool:
+    """Whether a reference is the ``Type/id`` of a record PracOps could store for this element."""
+    parts = reference.split("/")
+    return len(parts) == 2 and parts[0] in targets
 
 
 def _ref_of(element: dict | None) -> str | None:

@@ -689,6 +689,66 @@ def test_render_with_a_changed_reference_keeps_the_rest_of_the_reference():
     assert rendered == expected
 
 
+def test_render_with_a_cleared_reference_removes_it():
+    resource = encounter()
+    mapped = parse(resource)
+
+    rendered = render(resource, mapped.columns, {**mapped.references, "service_provider": None})
+
+    expected = encounter()
+    del expected["serviceProvider"]
+    assert rendered == expected
+
+
+def _practitioner_role_participant(r):
+    r["participant"] = [{"individual": {"reference": "PractitionerRole/pr1"}}]
+
+
+def _payor_on_another_server(r):
+    r["payor"] = [{"reference": "https://fhir.acme-health.example.com/r4/Organization/acme"}]
+
+
+def _contained_performer(r):
+    r["contained"] = [{"resourceType": "Practitioner", "id": "p1", "name": [{"family": "Locum"}]}]
+    r["performer"] = [{"actor": {"reference": "#p1"}}]
+
+
+def _versioned_requester(r):
+    r["requester"] = {"reference": "Practitioner/patel/_history/3"}
+
+
+def _organization_author(r):
+    r["author"] = [{"reference": "Organization/riverside"}]
+
+
+@pytest.mark.parametrize(("build", "reference", "sent_as"), [
+    (encounter, "practitioner", _practitioner_role_participant),
+    (coverage, "payor", _payor_on_another_server),
+    (procedure, "performer", _contained_performer),
+    (service_request, "requester", _versioned_requester),
+    (consult_note, "author", _organization_author),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_render_keeps_a_reference_no_stored_record_stands_for(build, reference, sent_as):
+    """A reference to another type, another server or a contained resource has no foreign key
+    to read back from; the stored record has none (None) and the resource keeps it as sent."""
+    resource = build()
+    sent_as(resource)
+    mapped = parse(resource)
+
+    rendered = render(resource, mapped.columns, {**mapped.references, reference: None})
+
+    assert rendered == resource
+
+
+def test_render_replaces_a_reference_no_stored_record_stood_for_when_one_is_set():
+    resource = coverage()
+    _payor_on_another_server(resource)
+
+    rendered = render(resource, {}, {"payor": "Organization/acme"})
+
+    assert rendered["payor"] == [{"reference": "Organization/acme"}]
+
+
 def test_render_of_a_changed_mrn_adds_a_typed_identifier_when_there_was_none():
     resource = patient()
     resource["identifier"] = [resource["identifier"][0]]
