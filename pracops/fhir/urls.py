@@ -10,4 +10,7 @@ urlpatterns = [
     path("", views.SystemView.as_view(), name="system"),
     re_path(r"^(?P<resource_type>[A-Za-z]+)/?$", views.TypeView.as_view(), name="type"),
     re_path(r"^(?P<resource_type>[A-Za-z]+)/(?P<fhir_id>[^/]+)/?$", views.InstanceView.as_view(), name="instance"),
+    re_path(r"^(?P<resource_type>[A-Za-z]+)/(?P<fhir_id>[^/]+)/_history/(?P<version_id>[^/]+)/?$",
+            views.VersionView.as_view(), name="version"),
+    re_path(r"^.*$", views.UnknownPathView.as_view(), name="unknown"),
 ]

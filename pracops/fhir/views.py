@@ -156,8 +156,14 @@ class TypeView(FhirView):
         params = list(request.GET.lists())
         flat = [(name, value) for name, values in params for value in values]
         strict = "handling=lenient" not in request.META.get("HTTP_PREFER", "")
+        summary = dict(flat).get("_summary", "")
+        if summary == "count":
+            flat = [(k, v) for k, v in flat if k != "_count"] + [("_count", "0")]
         page = selectors.search(resource_type, flat, strict=strict)
         bundle = searchset(resource_type, page, base_url(request), flat)
+        if summary == "count":
+            bundle.pop("entry", None)
+            bundle["link"] = [link for link in bundle["link"] if link["relation"] == "self"]
         patients = {selectors.patient_of(r) for r in page.records} - {""}
         self.audit(action="E", resource_type=resource_type, query=request.META.get("QUERY_STRING", ""),
                    patient_id=patients.pop() if len(patients) == 1 else "",
@@ -215,6 +221,39 @@ class InstanceView(FhirView):
             self.audit(action="D", resource_type=resource_type, resource_id=fhir_id, patient_id=patient,
                        detail=op.result)
         return Response(None, status=204)
+
+
+class VersionView(FhirView):
+    """``Type/id/_history/vid``. Only the current version is kept, so only it can be read."""
+
+    def get(self, request, resource_type: str, fhir_id: str, version_id: str):
+        self.audit_action, self.audit_type, self.audit_id = "R", resource_type, fhir_id
+        self.audit_subtype = "vread"
+        self.require("read", self.resource_type_or_404(resource_type))
+        record, resource = selectors.read_resource(resource_type, fhir_id)
+        if version_id != str(record.version_id):
+            raise FhirError(404, Issue(
+                "not-found",
+                f"{resource_type}/{fhir_id} is at version {record.version_id}; earlier versions are not kept",
+            ))
+        self.audit(action="R", resource_type=resource_type, resource_id=fhir_id,
+                   patient_id=selectors.patient_of(record), subtype="vread")
+        return self.resource_response(record, resource)
+
+
+class UnknownPathView(FhirView):
+    """Anything else under /fhir/: an OperationOutcome, not an HTML page."""
+
+    authentication_classes = []
+
+    def dispatch(self, request, *args, **kwargs):
+        self.args, self.kwargs, self.request = args, kwargs, self.initialize_request(request)
+        self.headers = self.default_response_headers
+        response = Response(operation_outcome([Issue(
+            "not-supported", f"{request.method} {request.path} is not part of this FHIR API; see /fhir/metadata"
+        )]), status=404)
+        self.response = self.finalize_response(self.request, response, *args, **kwargs)
+        return self.response
 
 
 class SystemView(FhirView):

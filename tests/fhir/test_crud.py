@@ -277,3 +277,22 @@ def test_coverage_columns_come_from_the_resource(api):
     assert stored.payor.kind == "pay"
     assert stored.beneficiary.fhir_id == patient["id"]
     assert created["payor"] == [{"reference": f"Organization/{payer['id']}"}]
+
+
+def test_the_location_of_a_new_version_can_be_read_and_earlier_versions_say_they_are_not_kept(api):
+    created = api.post("/fhir/Patient", PatientFactory.build())
+    location = created["Location"].split("testserver", 1)[-1]
+
+    assert api.get(location).status_code == 200
+    changed = {**created.json(), "name": [{"family": "Renamed", "given": ["Ann"]}]}
+    assert api.put(location.rsplit("/_history", 1)[0], changed).status_code == 200
+    old = api.get(location)
+    assert old.status_code == 404
+    assert old.json()["resourceType"] == "OperationOutcome"
+
+
+def test_an_unknown_path_under_fhir_is_an_operation_outcome(api):
+    response = api.get("/fhir/Patient/x/y/z")
+
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"

@@ -313,3 +313,13 @@ def test_a_search_page_costs_a_fixed_number_of_queries(api, django_assert_max_nu
     assert first["subject"]["reference"].startswith("Patient/")
     assert first["participant"][0]["individual"]["reference"] == f"Practitioner/{practitioner['id']}"
     assert first["serviceProvider"]["reference"] == f"Organization/{provider['id']}"
+
+
+def test_summary_count_gives_the_total_without_entries(api):
+    for _ in range(3):
+        PatientFactory(family="Countable")
+
+    bundle = api.get("/fhir/Patient?family=Countable&_summary=count").json()
+
+    assert bundle["total"] == 3
+    assert "entry" not in bundle
