@@ -6,6 +6,7 @@ from typing import Iterable
 
 from pracops.access.roles import roles_of
 from pracops.audit.models import AuditEvent
+from pracops.bulk import insert_rows
 
 SUBTYPES = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "search"}
 
@@ -40,17 +41,15 @@ def record_many(events: list[dict], *, user, source: str, request=None) -> None:
     """Bulk-record accesses described as dicts of ``record_access`` keyword arguments."""
     agent = _agent(user)
     address = client_address(request)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                **agent, source=source, remote_addr=address,
-                subtype=e.get("subtype") or SUBTYPES.get(e["action"], ""),
-                **{k: v for k, v in e.items() if k != "subtype"},
-            )
-            for e in events
-        ],
-        batch_size=1000,
-    )
+    # An import audits thousands of records at once: COPY on PostgreSQL, not bulk_create.
+    insert_rows(AuditEvent, [
+        dict(
+            **agent, source=source, remote_addr=address,
+            subtype=e.get("subtype") or SUBTYPES.get(e["action"], ""),
+            **{k: v for k, v in e.items() if k != "subtype"},
+        )
+        for e in events
+    ])
 
 
 def record_bundle(notes, *, user, source: str, request=None, kind: str = "transaction") -> None:

@@ -3,6 +3,9 @@
 A single create is a unit of one; a transaction Bundle or an imported EHR bundle is a unit
 of thousands, written in bulk per resource type. The unit is all or nothing: the caller
 runs it inside ``transaction.atomic`` and any ``FhirError`` rolls everything back.
+
+The checks that need no database (R4 validation, ids, versions) can be run ahead of the
+unit with ``check_operations``, e.g. in another process while the previous unit writes.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from typing import Any, Iterator
 from urllib.parse import parse_qsl
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Value
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
+from pracops.bulk import insert_rows, reserve_pks
 from pracops.fhir.mapping import Mapped, MappingError
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.fhir.validation import validation_issues
@@ -27,6 +32,7 @@ from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
 
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _MAX_REPORTED_ISSUES = 50
+_CHUNK = 2000  # ids or values per IN (...) list
 
 
 @dataclass
@@ -42,16 +48,25 @@ class Operation:
     if_match: int | None = None  # If-Match: a mismatch is 412 Precondition Failed
     expected_version: int | None = None  # meta.versionId: a mismatch is 409 Conflict
     label: str = ""  # where in the request this came from, for error messages
+    # What check_operations() found, as (HTTP status, issue); None until it has run.
+    checked: list[tuple[int, Issue]] | None = None
 
     # Outcome
     result: str = ""  # created, updated, unchanged, deleted, gone, matched
-    record: FhirRecord | None = None
+    pk: int | None = None  # the primary key of the record written (or left unchanged)
     mapped: Mapped | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> ResourceKind:
         return KINDS[self.resource_type]
+
+    @property
+    def record(self) -> FhirRecord | None:
+        """The stored record this operation wrote or left unchanged, read when asked."""
+        if self.pk is None:
+            return None
+        return self.kind.model.objects.get(pk=self.pk)
 
 
 @dataclass
@@ -66,6 +81,42 @@ class WritePolicy:
 
     upsert: bool = False
     strict: bool = True
+
+
+def check_operations(operations: list[Operation]) -> None:
+    """Run the checks that need no database on each operation and keep what they found.
+
+    Pure, so it can run in another process; a unit then reports these findings instead of
+    validating again.
+    """
+    for op in operations:
+        op.checked = _check(op)
+
+
+def _check(op: Operation) -> list[tuple[int, Issue]]:
+    """The structural problems of one operation: R4 validity, its id, its meta.versionId."""
+    if op.resource is None:
+        return []
+    found: list[tuple[int, Issue]] = []
+    if op.resource.get("resourceType") != op.resource_type:
+        return [(400, Issue(
+            "invalid",
+            f"{op.label}resourceType {op.resource.get('resourceType')!r} does not match {op.resource_type}",
+        ))]
+    found.extend((400, issue) for issue in validation_issues(op.resource, where=op.label))
+    if op.method == "PUT" and op.resource.get("id") != op.fhir_id:
+        found.append((400, Issue(
+            "invalid", f"{op.label}the resource id must be {op.fhir_id!r}, the id it is put at"
+        )))
+    if op.fhir_id is not None and not FHIR_ID.match(op.fhir_id):
+        found.append((400, Issue("invalid", f"{op.label}{op.fhir_id!r} is not a valid id")))
+    meta_version = (op.resource.get("meta") or {}).get("versionId")
+    if op.method == "PUT" and op.if_match is None and meta_version is not None:
+        try:
+            op.expected_version = int(meta_version)
+        except ValueError:
+            found.append((400, Issue("invalid", f"{op.label}meta.versionId must be a number")))
+    return found
 
 
 class UnitOfWork:
@@ -98,50 +149,34 @@ class UnitOfWork:
 
     def _validate(self) -> None:
         for op in self.ops:
-            if op.resource is None:
-                continue
-            if op.resource.get("resourceType") != op.resource_type:
-                self._add(400, Issue(
-                    "invalid",
-                    f"{op.label}resourceType {op.resource.get('resourceType')!r} does not match "
-                    f"{op.resource_type}",
-                ))
-                continue
-            for issue in validation_issues(op.resource, where=op.label):
-                self._add(400, issue)
-            if op.method == "PUT" and op.resource.get("id") != op.fhir_id:
-                self._add(400, Issue(
-                    "invalid", f"{op.label}the resource id must be {op.fhir_id!r}, the id it is put at"
-                ))
-            if op.fhir_id is not None and not FHIR_ID.match(op.fhir_id):
-                self._add(400, Issue("invalid", f"{op.label}{op.fhir_id!r} is not a valid id"))
-            meta_version = (op.resource.get("meta") or {}).get("versionId")
-            if op.method == "PUT" and op.if_match is None and meta_version is not None:
-                try:
-                    op.expected_version = int(meta_version)
-                except ValueError:
-                    self._add(400, Issue("invalid", f"{op.label}meta.versionId must be a number"))
+            for status, issue in op.checked if op.checked is not None else _check(op):
+                self._add(status, issue)
 
     def _assign_targets(self) -> None:
         """Decide which stored record each operation creates, updates or deletes."""
         by_type: dict[str, list[Operation]] = defaultdict(list)
         for op in self.ops:
             by_type[op.resource_type].append(op)
+        if self.policy.upsert:
+            for op in self.ops:
+                if op.method == "POST" and op.resource.get("id") and FHIR_ID.match(op.resource["id"]):
+                    op.fhir_id = op.resource["id"]
+        self._load_stored_many({
+            KINDS[resource_type]: {op.fhir_id for op in ops if op.fhir_id}
+            for resource_type, ops in by_type.items()
+        })
+        matches = self._identifier_matches(by_type) if self.policy.upsert else {}
         for resource_type, ops in by_type.items():
-            kind = KINDS[resource_type]
-            if self.policy.upsert:
-                for op in ops:
-                    if op.method == "POST" and op.resource.get("id") and FHIR_ID.match(op.resource["id"]):
-                        op.fhir_id = op.resource["id"]
-            self._load_stored(kind, {op.fhir_id for op in ops if op.fhir_id})
-            matches = self._identifier_matches(kind, ops) if self.policy.upsert else {}
+            matched: set[str] = set()
             for op in ops:
                 if op.method == "POST":
-                    self._target_post(op, matches)
+                    if self._target_post(op, matches):
+                        matched.add(op.fhir_id)
                 elif op.method == "PUT":
                     self._check_version(op)
                 if op.full_url and op.fhir_id:
                     self.full_urls[op.full_url] = f"{resource_type}/{op.fhir_id}"
+            self._load_stored(KINDS[resource_type], matched)
         seen: set[tuple[str, str]] = set()
         for op in self.ops:
             if not op.fhir_id or op.result == "matched":
@@ -154,23 +189,24 @@ class UnitOfWork:
             else:
                 self._add(400, Issue("duplicate", f"{op.label}{op.resource_type}/{op.fhir_id} is the target of more than one entry"))
 
-    def _target_post(self, op: Operation, matches: dict[tuple[str, str], str]) -> None:
+    def _target_post(self, op: Operation, matches: dict[tuple[str, str, str], str]) -> bool:
+        """Give a POST its target id; True when that is a stored record found by identifier."""
         key = op.resource_type
         if op.if_none_exist is not None:
             found = self._conditional_match(op.resource_type, op.if_none_exist, op.label)
             if found:
                 op.fhir_id, op.result = found, "matched"
-                return
+                return False
         if self.policy.upsert:
             if op.fhir_id and (key, op.fhir_id) in self.stored:
-                return
+                return False
             for system, value in op.kind.mapper.identifiers(op.resource):
                 if system and (key, system, value) in matches:
                     op.fhir_id = matches[(key, system, value)]
-                    self._load_stored(op.kind, {op.fhir_id})
-                    return
+                    return True
         if not op.fhir_id or not self.policy.upsert:
             op.fhir_id = str(uuid.uuid4())
+        return False
 
     def _check_version(self, op: Operation) -> None:
         stored = self.stored.get((op.resource_type, op.fhir_id))
@@ -185,7 +221,7 @@ class UnitOfWork:
 
     def _load_stored(self, kind: ResourceKind, fhir_ids: set[str]) -> None:
         wanted = [i for i in fhir_ids if (kind.resource_type, i) not in self.stored]
-        for chunk in _chunks(wanted, 2000):
+        for chunk in _chunks(wanted, _CHUNK):
             for row in kind.model.objects.filter(fhir_id__in=chunk).values(
                 "pk", "fhir_id", "version_id", "last_updated", "resource", *kind.columns,
                 *[f"{fk}_id" for fk in kind.fk_fields],
@@ -193,26 +229,54 @@ class UnitOfWork:
                 self.stored[(kind.resource_type, row["fhir_id"])] = row
                 self.pk_of[(kind.resource_type, row["fhir_id"])] = row["pk"]
 
-    def _identifier_matches(self, kind: ResourceKind, ops: list[Operation]) -> dict[tuple[str, str, str], str]:
-        """Stored records that hold an identifier these resources carry: (type, system, value) -> id."""
-        pairs = {
-            (system, value)
-            for op in ops if op.resource is not None and op.method == "POST"
-            for system, value in kind.mapper.identifiers(op.resource) if system
+    def _load_stored_many(self, wanted: dict[ResourceKind, set[str]]) -> None:
+        """``_load_stored`` for several types: one query finds which ids are stored at all.
+
+        A bundle of new records then costs one query, not one per type.
+        """
+        wanted = {
+            kind: {i for i in ids if (kind.resource_type, i) not in self.stored}
+            for kind, ids in wanted.items()
         }
-        if not pairs:
-            return {}
-        content_type = ContentType.objects.get_for_model(kind.model)
-        found: dict[tuple[str, str, str], int] = {}
-        values = sorted({value for _, value in pairs})
-        for chunk in _chunks(values, 2000):
-            for system, value, object_id in ResourceIdentifier.objects.filter(
-                content_type=content_type, value__in=chunk
-            ).values_list("system", "value", "object_id"):
-                if (system, value) in pairs:
-                    found[(kind.resource_type, system, value)] = object_id
-        ids = dict(kind.model.objects.filter(pk__in=set(found.values())).values_list("pk", "fhir_id"))
-        return {key: ids[pk] for key, pk in found.items() if pk in ids}
+        wanted = {kind: ids for kind, ids in wanted.items() if ids}
+        if len(wanted) > 1:
+            queries = [
+                kind.model.objects.filter(fhir_id__in=chunk).values_list(Value(kind.resource_type), "fhir_id")
+                for kind, ids in wanted.items() for chunk in _chunks(sorted(ids), _CHUNK)
+            ]
+            present: dict[str, set[str]] = defaultdict(set)
+            for group in _chunks(queries, 10):
+                for resource_type, fhir_id in group[0].union(*group[1:], all=True):
+                    present[resource_type].add(fhir_id)
+            wanted = {kind: present[kind.resource_type] for kind in wanted}
+        for kind, ids in wanted.items():
+            self._load_stored(kind, ids)
+
+    def _identifier_matches(self, by_type: dict[str, list[Operation]]) -> dict[tuple[str, str, str], str]:
+        """Stored records that hold an identifier these resources carry: (type, system, value) -> id."""
+        pairs: dict[str, set[tuple[str, str]]] = {}
+        for resource_type, ops in by_type.items():
+            kind = KINDS[resource_type]
+            found = {
+                (system, value)
+                for op in ops if op.resource is not None and op.method == "POST"
+                for system, value in kind.mapper.identifiers(op.resource) if system
+            }
+            if found:
+                pairs[resource_type] = found
+        queries = [
+            KINDS[resource_type].model.objects.filter(identifiers__value__in=chunk).values_list(
+                Value(resource_type), "identifiers__system", "identifiers__value", "fhir_id",
+            )
+            for resource_type, found in pairs.items()
+            for chunk in _chunks(sorted({value for _, value in found}), _CHUNK)
+        ]
+        matches: dict[tuple[str, str, str], str] = {}
+        for group in _chunks(queries, 10):
+            for resource_type, system, value, fhir_id in group[0].union(*group[1:], all=True):
+                if (system, value) in pairs[resource_type]:
+                    matches[(resource_type, system, value)] = fhir_id
+        return matches
 
     def _conditional_match(self, resource_type: str, query: str, label: str) -> str | None:
         """The id of the one record a conditional (``Type?identifier=...``) query names."""
@@ -303,9 +367,10 @@ class UnitOfWork:
         """Every reference to a type we store must name a record that exists or is being written."""
         in_unit = {(op.resource_type, op.fhir_id) for op in self.ops if op.method != "DELETE" and op.fhir_id}
         deleted = {(op.resource_type, op.fhir_id) for op in self.ops if op.method == "DELETE"}
-        for resource_type, ids in self.referenced.items():
-            kind = KINDS[resource_type]
-            self._load_stored(kind, {i for i in ids if (resource_type, i) not in in_unit})
+        self._load_stored_many({
+            KINDS[resource_type]: {i for i in ids if (resource_type, i) not in in_unit}
+            for resource_type, ids in self.referenced.items()
+        })
         missing = set()
         for resource_type, ids in self.referenced.items():
             for fhir_id in ids:
@@ -342,7 +407,7 @@ class UnitOfWork:
                         op.result = "gone"
                         continue
                     record.delete()  # its identifiers go with it
-                    op.record, op.result = record, "deleted"
+                    op.result = "deleted"
                     self.pk_of.pop((op.resource_type, op.fhir_id), None)
             except ProtectedError as exc:
                 users = sorted({f"{o.resource_type}/{o.fhir_id}" for o in list(exc.protected_objects)[:5]})
@@ -356,29 +421,42 @@ class UnitOfWork:
         by_type: dict[str, list[Operation]] = defaultdict(list)
         for op in writes:
             by_type[op.resource_type].append(op)
-        for resource_type in SUPPORTED_TYPES:
-            if by_type.get(resource_type):
-                self._write_type(KINDS[resource_type], by_type[resource_type])
+        kinds = [KINDS[t] for t in SUPPORTED_TYPES if by_type.get(t)]
+        # New records get their keys up front, in one query, so that references between them
+        # resolve before any is written.
+        new = {kind: [op for op in by_type[kind.resource_type] if (kind.resource_type, op.fhir_id) not in self.stored]
+               for kind in kinds}
+        reserved = reserve_pks({kind.model: len(ops) for kind, ops in new.items()})
+        if reserved is not None:
+            for kind, ops in new.items():
+                for op, pk in zip(ops, reserved.get(kind.model, [])):
+                    op.pk = self.pk_of[(kind.resource_type, op.fhir_id)] = pk
+        rewritten = {}
+        for kind in kinds:
+            pks = None if reserved is None else reserved.get(kind.model, [])
+            rewritten[kind] = self._write_type(kind, by_type[kind.resource_type], pks)
+        self._write_identifiers(rewritten)
 
-    def _write_type(self, kind: ResourceKind, ops: list[Operation]) -> None:
-        to_create: list[tuple[Operation, FhirRecord]] = []
+    def _write_type(self, kind: ResourceKind, ops: list[Operation], pks: list[int] | None) -> list[Operation]:
+        """Create and update the records of one type; returns the operations that changed a record.
+
+        ``pks`` are the keys reserved for the new records, in order; None: the database assigns them.
+        """
+        to_create: list[tuple[Operation, dict[str, Any]]] = []
         to_update: list[tuple[Operation, FhirRecord]] = []
         changed_fields: set[str] = set()
         for op in ops:
             values = self._row_values(kind, op)
             stored = self.stored.get((kind.resource_type, op.fhir_id))
             if stored is None:
-                record = kind.model(fhir_id=op.fhir_id, version_id=1, last_updated=self.now, **values)
-                to_create.append((op, record))
+                values.update(fhir_id=op.fhir_id, version_id=1, last_updated=self.now)
+                to_create.append((op, values))
                 op.result = "created"
                 continue
+            op.pk = stored["pk"]
             differing = {name for name, value in values.items() if stored.get(name) != value}
             if not differing:
                 op.result = "unchanged"
-                op.record = kind.model(
-                    pk=stored["pk"], fhir_id=op.fhir_id, version_id=stored["version_id"],
-                    last_updated=stored["last_updated"], **values,
-                )
                 continue
             record = kind.model(
                 pk=stored["pk"], fhir_id=op.fhir_id, version_id=stored["version_id"] + 1,
@@ -389,74 +467,80 @@ class UnitOfWork:
             op.result = "updated"
         try:
             if to_create:
-                created = kind.model.objects.bulk_create([r for _, r in to_create], batch_size=1000)
-                for (op, _), record in zip(to_create, created):
-                    op.record = record
-                    self.pk_of[(kind.resource_type, op.fhir_id)] = record.pk
+                created = insert_rows(kind.model, [values for _, values in to_create], pks=pks)
+                for (op, _), pk in zip(to_create, created, strict=True):
+                    op.pk = self.pk_of[(kind.resource_type, op.fhir_id)] = pk
             if to_update:
                 fields = sorted(changed_fields | {"version_id", "last_updated"})
                 kind.model.objects.bulk_update([r for _, r in to_update], fields, batch_size=200)
-                for op, record in to_update:
-                    op.record = record
         except IntegrityError as exc:
             raise FhirError(409, Issue("conflict", f"{kind.resource_type}: {exc.__class__.__name__} while storing")) from exc
-        self._write_identifiers(kind, [op for op, _ in to_create] + [op for op, _ in to_update])
-        for op in ops:
-            self.stored[(kind.resource_type, op.fhir_id)] = {
-                "pk": op.record.pk, "fhir_id": op.fhir_id, "version_id": op.record.version_id,
-                "last_updated": op.record.last_updated,
-            }
+        for op, record in to_update:
+            self.stored[(kind.resource_type, op.fhir_id)].update(
+                version_id=record.version_id, last_updated=record.last_updated
+            )
+        return [op for op, _ in to_create] + [op for op, _ in to_update]
 
     def _row_values(self, kind: ResourceKind, op: Operation) -> dict[str, Any]:
         values = dict(op.mapped.columns)
         values["resource"] = stored_json(op.resource)
+        references = op.mapped.references
         for name, target in kind.fk_fields.items():
-            reference = op.mapped.references.get(name)
-            pk = None
-            if reference:
-                pk = self.pk_of.get(tuple(reference.split("/", 1)))  # type: ignore[arg-type]
-            values[f"{name}_id"] = pk
+            reference = references.get(name)
+            values[f"{name}_id"] = self.pk_of.get(tuple(reference.split("/", 1))) if reference else None  # type: ignore[arg-type]
         return values
 
-    def _write_identifiers(self, kind: ResourceKind, ops: list[Operation]) -> None:
-        if not ops:
+    def _write_identifiers(self, rewritten: dict[ResourceKind, list[Operation]]) -> None:
+        """Replace the identifiers of every record the unit created or updated."""
+        rows: list[dict[str, Any]] = []
+        owners: dict[int, set[int]] = {}  # content type -> records whose identifiers are rewritten
+        carried: dict[tuple[int, str, str], ResourceKind] = {}  # (content type, system, value)
+        for kind, ops in rewritten.items():
+            if not ops:
+                continue
+            content_type = ContentType.objects.get_for_model(kind.model)
+            owners[content_type.pk] = {op.pk for op in ops}
+            updated_pks = [op.pk for op in ops if op.result == "updated"]
+            for chunk in _chunks(updated_pks, _CHUNK):
+                ResourceIdentifier.objects.filter(content_type=content_type, object_id__in=chunk).delete()
+            seen: dict[tuple[str, str], str] = {}
+            for op in ops:
+                for system, value in op.mapped.identifiers:
+                    if system:
+                        owner = seen.setdefault((system, value), op.fhir_id)
+                        if owner != op.fhir_id:
+                            raise FhirError(409, Issue(
+                                "duplicate", f"{op.label}identifier {system}|{value} is also carried by {kind.resource_type}/{owner}"
+                            ))
+                        carried[(content_type.pk, system[:255], value[:255])] = kind
+                    rows.append({"content_type_id": content_type.pk, "object_id": op.pk,
+                                 "system": system[:255], "value": value[:255]})
+        if not rows:
             return
-        content_type = ContentType.objects.get_for_model(kind.model)
-        updated_pks = [op.record.pk for op in ops if op.result == "updated"]
-        for chunk in _chunks(updated_pks, 2000):
-            ResourceIdentifier.objects.filter(content_type=content_type, object_id__in=chunk).delete()
-        rows, seen = [], {}
-        for op in ops:
-            for system, value in op.mapped.identifiers:
-                if system:
-                    owner = seen.setdefault((system, value), op.fhir_id)
-                    if owner != op.fhir_id:
-                        raise FhirError(409, Issue(
-                            "duplicate", f"{op.label}identifier {system}|{value} is also carried by {kind.resource_type}/{owner}"
-                        ))
-                rows.append(ResourceIdentifier(
-                    content_type=content_type, object_id=op.record.pk, system=system[:255], value=value[:255]
-                ))
         # A clash with a record outside this unit is reported by name, not as a database error.
-        systems = {(r.system, r.value) for r in rows if r.system}
-        if systems:
-            owners = {op.record.pk for op in ops}
-            for chunk in _chunks(sorted({v for _, v in systems}), 2000):
-                for system, value, object_id in ResourceIdentifier.objects.filter(
-                    content_type=content_type, value__in=chunk
-                ).values_list("system", "value", "object_id"):
-                    if (system, value) in systems and object_id not in owners:
-                        other = kind.model.objects.filter(pk=object_id).values_list("fhir_id", flat=True).first()
-                        raise FhirError(409, Issue(
-                            "duplicate",
-                            f"identifier {system}|{value} already belongs to {kind.resource_type}/{other}; "
-                            "use a conditional create (ifNoneExist) or update that resource",
-                        ))
+        values = sorted({value for _, _, value in carried})
+        for chunk in _chunks(values, _CHUNK):
+            clashes = sorted(
+                (content_type_id, system, value, object_id)
+                for content_type_id, system, value, object_id in ResourceIdentifier.objects.filter(
+                    content_type__in=list(owners), value__in=chunk
+                ).values_list("content_type_id", "system", "value", "object_id")
+                if (content_type_id, system, value) in carried and object_id not in owners[content_type_id]
+            )
+            if clashes:
+                content_type_id, system, value, object_id = clashes[0]
+                kind = carried[(content_type_id, system, value)]
+                other = kind.model.objects.filter(pk=object_id).values_list("fhir_id", flat=True).first()
+                raise FhirError(409, Issue(
+                    "duplicate",
+                    f"identifier {system}|{value} already belongs to {kind.resource_type}/{other}; "
+                    "use a conditional create (ifNoneExist) or update that resource",
+                ))
         try:
-            with transaction.atomic():
-                ResourceIdentifier.objects.bulk_create(rows, batch_size=2000)
+            insert_rows(ResourceIdentifier, rows)
         except IntegrityError as exc:  # a concurrent writer took the identifier first
-            raise FhirError(409, Issue("duplicate", f"{kind.resource_type}: an identifier is already taken")) from exc
+            types = ", ".join(kind.resource_type for kind in rewritten)
+            raise FhirError(409, Issue("duplicate", f"{types}: an identifier is already taken")) from exc
 
 
 def stored_json(resource: dict) -> dict:

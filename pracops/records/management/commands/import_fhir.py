@@ -7,12 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-import orjson
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from pracops.fhir.outcome import FhirError
-from pracops.records.services.imports import ImportSummary, import_bundle
+from pracops.records.services.imports import import_files
 
 
 class Command(BaseCommand):
@@ -23,40 +21,33 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="Bundle files or folders")
         parser.add_argument("--progress", choices=["auto", "always", "never"], default="auto",
                             help="a progress bar on standard error (auto: when it is a terminal)")
+        parser.add_argument("--no-pipeline", dest="pipeline", action="store_false",
+                            help="read and validate every bundle in this process, not one ahead in a "
+                                 "second process (slower; for debugging)")
 
-    def handle(self, *args, paths: list[str], progress: str, **options):
+    def handle(self, *args, paths: list[str], progress: str, pipeline: bool, **options):
         files = self._files(paths)
         started = time.perf_counter()
-        summary = ImportSummary()
-        failures = []
         show = progress == "always" or (progress == "auto" and sys.stderr.isatty())
         bar = tqdm(total=len(files), unit="bundle", disable=not show, file=sys.stderr)
-        for path in files:
-            try:
-                bundle = orjson.loads(path.read_bytes())
-                summary.add(import_bundle(bundle))
-            except orjson.JSONDecodeError as exc:
-                failures.append({"path": str(path), "error": f"not valid JSON: {exc.msg}"})
-            except FhirError as exc:
-                failures.append({"path": str(path), "status": exc.status,
-                                 "issues": [i.diagnostics for i in exc.issues[:10]]})
-            except OSError as exc:
-                failures.append({"path": str(path), "error": exc.strerror or str(exc)})
-            bar.update(1)
-        bar.close()
+        try:
+            result = import_files(files, pipeline=pipeline, on_bundle=lambda: bar.update(1))
+        finally:
+            bar.close()
         seconds = time.perf_counter() - started
+        summary = result.summary
         report = {
-            "bundles": len(files) - len(failures),
+            "bundles": result.bundles,
             **summary.as_dict(),
             "stored": summary.stored,
             "seconds": round(seconds, 3),
             "resources_per_second": round(summary.stored / seconds, 1) if seconds else None,
         }
-        if failures:
-            report["failed"] = failures
+        if result.failures:
+            report["failed"] = [failure.as_dict() for failure in result.failures]
         self.stdout.write(json.dumps(report, indent=2))
-        if failures:
-            raise CommandError(f"{len(failures)} of {len(files)} bundles were not imported")
+        if result.failures:
+            raise CommandError(f"{len(result.failures)} of {len(files)} bundles were not imported")
 
     def _files(self, paths: list[str]) -> list[Path]:
         files = []
