@@ -16,11 +16,27 @@ from pracops.records.services.admin_edits import problems_with, save_record
 
 
 class RecordForm(forms.ModelForm):
+    # The version the editor saw, so that a stale form cannot overwrite a newer change.
+    edited_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["edited_version"].initial = self.instance.version_id
+
     def _post_clean(self):
         super()._post_clean()  # copies the cleaned values onto the instance
-        if not self.errors:
-            for problem in problems_with(self.instance):
-                self.add_error(None, problem)
+        if self.errors:
+            return
+        seen = self.cleaned_data.get("edited_version")
+        if self.instance.pk is not None and seen is not None and seen != self.instance.version_id:
+            self.add_error(None, (
+                f"This record changed while you were editing it (you saw version {seen}, it is now at "
+                f"version {self.instance.version_id}). Reload the page and make your change again."
+            ))
+            return
+        for problem in problems_with(self.instance):
+            self.add_error(None, problem)
 
 
 class RecordAdmin(AuditedAdminMixin, admin.ModelAdmin):

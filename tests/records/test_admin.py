@@ -17,7 +17,7 @@ from pracops.audit.models import AuditEvent
 from pracops.fhir.mapping import CPT, NPI, V2_0203
 from pracops.records import models
 from pracops.records.registry import KINDS
-from pracops.records.services import create_resource
+from pracops.records.services import create_resource, update_resource
 
 pytestmark = pytest.mark.django_db
 
@@ -207,6 +207,22 @@ def test_editing_a_patients_family_name_writes_a_new_fhir_version_and_keeps_the_
                              {"use": "maiden", "family": "Berg"}]
     for element in ("extension", "identifier", "telecom", "gender", "birthDate", "_birthDate", "address"):
         assert after[element] == before[element], element
+
+
+def test_a_stale_admin_form_does_not_overwrite_a_newer_change(admin_client):
+    patient = store_patient_from_ehr()
+    data = form_data(admin_client.get(change_page(patient)))  # the editor opens version 1
+    newer = {**KINDS["Patient"].to_fhir(patient), "gender": "other"}
+    update_resource(resource_type="Patient", fhir_id=patient.fhir_id, resource=newer)  # the EHR writes version 2
+    data["family"] = "Stale-Edit"
+
+    response = admin_client.post(change_page(patient), data)
+
+    assert response.status_code == 200
+    assert "changed while you were editing" in response.content.decode()
+    patient.refresh_from_db()
+    assert (patient.version_id, patient.gender) == (2, "other")
+    assert patient.family != "Stale-Edit"
 
 
 def test_editing_a_patient_in_the_admin_keeps_it_findable_by_its_identifiers(admin_client):
