@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from pracops.audit.models import AuditEvent
 from pracops.fhir.outcome import FhirError
@@ -223,3 +224,18 @@ def test_the_fhir_api_still_validates_what_it_is_sent():
     assert refused.value.status == 400
     assert "Patient.birthDate" in refused.value.issues[0].diagnostics
     assert KINDS["Patient"].model.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite does not enforce column lengths")
+def test_a_value_too_long_for_its_column_fails_that_bundle_cleanly(tmp_path, capsys):
+    too_long = patient_bundle(2)
+    too_long["entry"][3]["resource"]["class"]["code"] = "A" * 40  # valid FHIR; the column holds 32
+    folder = write_bundles(tmp_path / "feed", {"1.json": patient_bundle(1), "2.json": too_long, "3.json": patient_bundle(3)})
+
+    with pytest.raises(CommandError, match="1 of 3 bundles were not imported"):
+        call_command("import_fhir", str(folder), "--progress", "never")
+
+    [failure] = json.loads(capsys.readouterr().out)["failed"]
+    assert failure["path"] == str(folder / "2.json")
+    assert failure["error"].startswith("a value does not fit the database: value too long")
+    assert set(KINDS["Patient"].model.objects.values_list("fhir_id", flat=True)) == {"patient-1", "patient-3"}

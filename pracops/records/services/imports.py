@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import orjson
-from django.db import connections, transaction
+from django.db import DataError, connections, transaction
 
 from pracops.audit.services import record_many
 from pracops.fhir.outcome import FhirError, Issue
@@ -166,6 +166,8 @@ def import_files(
                     result.summary.add(import_prepared(prepared, user=user, source=source))
                 except FhirError as exc:
                     failure = ImportFailure.refused(prepared.path, exc)
+                except DataError as exc:  # e.g. a code longer than its column: the bundle is rolled back
+                    failure = ImportFailure(prepared.path, error=f"a value does not fit the database: {_first_line(exc)}")
             if failure is None:
                 result.bundles += 1
             else:
@@ -249,6 +251,10 @@ def _prepare_into(paths: list[Path], sender: Connection) -> None:
     for path in paths:
         sender.send(prepare_bundle_file(path))
     sender.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
 
 
 def _patient(op: Operation) -> str:

@@ -240,13 +240,11 @@ class UnitOfWork:
         }
         wanted = {kind: ids for kind, ids in wanted.items() if ids}
         if len(wanted) > 1:
-            queries = [
-                kind.model.objects.filter(fhir_id__in=chunk).values_list(Value(kind.resource_type), "fhir_id")
-                for kind, ids in wanted.items() for chunk in _chunks(sorted(ids), _CHUNK)
-            ]
             present: dict[str, set[str]] = defaultdict(set)
-            for group in _chunks(queries, 10):
-                for resource_type, fhir_id in group[0].union(*group[1:], all=True):
+            for part in _in_chunks(wanted):
+                queries = [kind.model.objects.filter(fhir_id__in=ids).values_list(Value(kind.resource_type), "fhir_id")
+                           for kind, ids in part.items()]
+                for resource_type, fhir_id in queries[0].union(*queries[1:], all=True):
                     present[resource_type].add(fhir_id)
             wanted = {kind: present[kind.resource_type] for kind in wanted}
         for kind, ids in wanted.items():
@@ -264,16 +262,15 @@ class UnitOfWork:
             }
             if found:
                 pairs[resource_type] = found
-        queries = [
-            KINDS[resource_type].model.objects.filter(identifiers__value__in=chunk).values_list(
-                Value(resource_type), "identifiers__system", "identifiers__value", "fhir_id",
-            )
-            for resource_type, found in pairs.items()
-            for chunk in _chunks(sorted({value for _, value in found}), _CHUNK)
-        ]
         matches: dict[tuple[str, str, str], str] = {}
-        for group in _chunks(queries, 10):
-            for resource_type, system, value, fhir_id in group[0].union(*group[1:], all=True):
+        for part in _in_chunks({t: {value for _, value in found} for t, found in pairs.items()}):
+            queries = [
+                KINDS[resource_type].model.objects.filter(identifiers__value__in=values).values_list(
+                    Value(resource_type), "identifiers__system", "identifiers__value", "fhir_id",
+                )
+                for resource_type, values in part.items()
+            ]
+            for resource_type, system, value, fhir_id in queries[0].union(*queries[1:], all=True):
                 if (system, value) in pairs[resource_type]:
                     matches[(resource_type, system, value)] = fhir_id
         return matches
@@ -573,6 +570,21 @@ def _token_matches(token: str, identifiers: list[tuple[str, str]]) -> bool:
         system, _, value = token.rpartition("|")
         return (system, value) in identifiers if system else any(v == value for _, v in identifiers)
     return any(v == token for _, v in identifiers)
+
+
+def _in_chunks(values: dict[Any, set[str]]) -> Iterator[dict[Any, list[str]]]:
+    """Several keys' values, split so that no query gets more than _CHUNK of them in all."""
+    part: dict[Any, list[str]] = defaultdict(list)
+    size = 0
+    for key, items in values.items():
+        for item in sorted(items):
+            part[key].append(item)
+            size += 1
+            if size == _CHUNK:
+                yield part
+                part, size = defaultdict(list), 0
+    if size:
+        yield part
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
