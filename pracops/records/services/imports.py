@@ -12,6 +12,7 @@ process writes the current one.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from collections import Counter, defaultdict
@@ -248,6 +249,9 @@ class _Preparer:
 def _prepare_into(paths: list[Path], sender: Connection) -> None:
     """The child's work: prepare each file and send it (waiting while the parent writes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # What the child inherited lives as long as it does: keep it out of every garbage collection
+    # (parsing a bundle makes hundreds of thousands of objects, and so many collections).
+    gc.freeze()
     for path in paths:
         sender.send(prepare_bundle_file(path))
     sender.close()
