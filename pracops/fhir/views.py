@@ -176,7 +176,7 @@ class TypeView(FhirView):
         body = self.read_resource_of_type(request, resource_type)
         if_none_exist = request.META.get("HTTP_IF_NONE_EXIST")
         with transaction.atomic():
-            op = create_resource(resource=body, if_none_exist=if_none_exist)
+            op = create_resource(resource=body, if_none_exist=if_none_exist, base_url=base_url(request))
             record, resource = selectors.read_resource(resource_type, op.fhir_id)
             self.audit(action="C" if op.result == "created" else "R", resource_type=resource_type,
                        resource_id=op.fhir_id, patient_id=selectors.patient_of(record),
@@ -202,7 +202,8 @@ class InstanceView(FhirView):
         body = self.read_resource_of_type(request, resource_type)
         if_match = parse_etag(request.META.get("HTTP_IF_MATCH"))
         with transaction.atomic():
-            op = update_resource(resource_type=resource_type, fhir_id=fhir_id, resource=body, if_match=if_match)
+            op = update_resource(resource_type=resource_type, fhir_id=fhir_id, resource=body, if_match=if_match,
+                                 base_url=base_url(request))
             record, resource = selectors.read_resource(resource_type, fhir_id)
             self.audit(action="C" if op.result == "created" else "U", resource_type=resource_type,
                        resource_id=fhir_id, patient_id=selectors.patient_of(record),

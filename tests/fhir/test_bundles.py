@@ -191,3 +191,23 @@ def test_a_transaction_may_read_update_and_delete(api):
     assert delete["response"]["status"] == "204 No Content"
     assert search["resource"]["entry"][0]["resource"]["gender"] == "other"
     assert list(Patient.objects.values_list("fhir_id", flat=True)) == [kept["id"]]
+
+
+def test_absolute_references_to_this_server_are_stored_as_local_references(api):
+    patient = api.create(PatientFactory.build())
+    encounter = EncounterFactory.build(patient=f"http://testserver/fhir/Patient/{patient['id']}")
+
+    response = api.post("/fhir/Encounter", encounter)
+
+    assert response.status_code == 201
+    assert response.json()["subject"]["reference"] == f"Patient/{patient['id']}"
+
+
+def test_a_required_reference_to_another_server_is_422_and_names_the_form_to_use(api):
+    encounter = EncounterFactory.build(patient="https://other-ehr.example.org/fhir/Patient/123")
+
+    response = api.post("/fhir/Encounter", encounter)
+
+    assert response.status_code == 422
+    assert "Patient/<id>" in response.json()["issue"][0]["diagnostics"]
+    assert Encounter.objects.count() == 0

@@ -147,3 +147,23 @@ def test_a_missing_path_is_refused_before_anything_is_imported():
         call_command("import_fhir", str(FIRST), "/nowhere/bundle.json")
 
     assert row_counts() == {}
+
+
+def test_an_entry_with_if_none_exist_is_stored_when_nothing_matches(tmp_path):
+    practitioner = {
+        "resourceType": "Practitioner", "id": "prac-ine-1",
+        "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}],
+        "name": [{"family": "Conditional"}],
+    }
+    entry = {"fullUrl": "urn:uuid:7d1f0c3e-5a4e-4b7e-9f59-3f9a1d2b6c01", "resource": practitioner,
+             "request": {"method": "POST", "url": "Practitioner",
+                         "ifNoneExist": "identifier=http://hl7.org/fhir/sid/us-npi|1234567893"}}
+    path = tmp_path / "conditional.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": [entry]}))
+
+    first = import_fhir(path)
+    second = import_fhir(path)
+
+    assert first["created"] == {"Practitioner": 1}
+    assert Practitioner.objects.filter(npi="1234567893").count() == 1
+    assert second["created"] == {}

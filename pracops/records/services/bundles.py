@@ -142,7 +142,7 @@ def _transaction(entries, allowed, base_url, policy, return_resources) -> Bundle
     responses: dict[int, dict] = {}
     audit: list[AuditNote] = []
     with transaction.atomic():
-        unit = UnitOfWork(ops, policy)
+        unit = UnitOfWork(ops, policy, base_url=base_url)
         unit.run()
         for entry in entries:
             if entry.op is not None:
@@ -166,7 +166,7 @@ def _batch(entries, allowed, base_url, policy, return_resources) -> BundleResult
                 if entry.op is not None:
                     # Batch entries stand alone: no fullUrl references between them.
                     entry.op.full_url = None
-                    UnitOfWork([entry.op], policy).run()
+                    UnitOfWork([entry.op], policy, base_url=base_url).run()
                     response, note = _write_response(entry.op, base_url, return_resources)
                 else:
                     response, note = _read_response(entry, base_url)

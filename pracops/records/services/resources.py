@@ -12,19 +12,20 @@ def _check_type(resource_type: str) -> None:
         raise FhirError(404, Issue("not-supported", f"{resource_type} is not a supported resource type"))
 
 
-def create_resource(*, resource: dict, if_none_exist: str | None = None) -> Operation:
+def create_resource(*, resource: dict, if_none_exist: str | None = None, base_url: str = "") -> Operation:
     """Store a new resource; with ``if_none_exist`` return the one that matches instead."""
     resource_type = resource.get("resourceType", "")
     _check_type(resource_type)
     op = Operation("POST", resource_type, resource=resource, if_none_exist=if_none_exist)
-    return run_unit([op])[0]
+    return run_unit([op], base_url=base_url)[0]
 
 
-def update_resource(*, resource_type: str, fhir_id: str, resource: dict, if_match: int | None = None) -> Operation:
+def update_resource(*, resource_type: str, fhir_id: str, resource: dict, if_match: int | None = None,
+                    base_url: str = "") -> Operation:
     """Replace a resource (creating it at that id when new); ``if_match`` guards the version."""
     _check_type(resource_type)
     op = Operation("PUT", resource_type, resource=resource, fhir_id=fhir_id, if_match=if_match)
-    return run_unit([op])[0]
+    return run_unit([op], base_url=base_url)[0]
 
 
 def delete_resource(*, resource_type: str, fhir_id: str) -> Operation:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Value
@@ -30,6 +31,7 @@ from pracops.fhir.validation import validation_issues
 from pracops.records.models import FhirRecord, ResourceIdentifier
 from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
 
+_LOCAL_REFERENCE = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _MAX_REPORTED_ISSUES = 50
 _CHUNK = 2000  # ids or values per IN (...) list
@@ -120,9 +122,12 @@ def _check(op: Operation) -> list[tuple[int, Issue]]:
 
 
 class UnitOfWork:
-    def __init__(self, operations: list[Operation], policy: WritePolicy | None = None):
+    def __init__(self, operations: list[Operation], policy: WritePolicy | None = None, *,
+                 base_url: str = ""):
         self.ops = operations
         self.policy = policy or WritePolicy()
+        # References written as absolute URLs on this server ("<base>/Patient/1") are local.
+        self.base_url = (base_url or settings.FHIR_BASE_URL).rstrip("/")
         self.now = timezone.now()
         self.issues: list[Issue] = []
         self.status: int | None = None  # the HTTP status of the first problem found
@@ -193,7 +198,7 @@ class UnitOfWork:
         """Give a POST its target id; True when that is a stored record found by identifier."""
         key = op.resource_type
         if op.if_none_exist is not None:
-            found = self._conditional_match(op.resource_type, op.if_none_exist, op.label)
+            found = self._conditional_match(op.resource_type, op.if_none_exist, op.label, exclude=op)
             if found:
                 op.fhir_id, op.result = found, "matched"
                 return False
@@ -275,8 +280,12 @@ class UnitOfWork:
                     matches[(resource_type, system, value)] = fhir_id
         return matches
 
-    def _conditional_match(self, resource_type: str, query: str, label: str) -> str | None:
-        """The id of the one record a conditional (``Type?identifier=...``) query names."""
+    def _conditional_match(self, resource_type: str, query: str, label: str,
+                           exclude: Operation | None = None) -> str | None:
+        """The id of the one record a conditional (``Type?identifier=...``) query names.
+
+        ``exclude``: the entry asking (an ``ifNoneExist`` must not find the entry itself).
+        """
         params = parse_qsl(query.split("?", 1)[-1], keep_blank_values=True)
         if len(params) != 1 or params[0][0] not in ("identifier", "_id"):
             self._add(400, Issue(
@@ -288,7 +297,7 @@ class UnitOfWork:
         # Entries of this unit count as well as stored records.
         candidates = set()
         for op in self.ops:
-            if op.resource_type != resource_type or op.resource is None or not op.fhir_id:
+            if op is exclude or op.resource_type != resource_type or op.resource is None or not op.fhir_id:
                 continue
             if name == "_id" and op.fhir_id == token:
                 candidates.add(op.fhir_id)
@@ -324,6 +333,8 @@ class UnitOfWork:
                 reference = holder["reference"]
                 if reference in self.full_urls:
                     holder["reference"] = reference = self.full_urls[reference]
+                elif self.base_url and reference.startswith(self.base_url + "/"):
+                    holder["reference"] = reference = reference[len(self.base_url) + 1:]
                 elif reference.startswith("urn:uuid:") or reference.startswith("urn:oid:"):
                     self._problem(op, f"{reference} is not the fullUrl of any entry in the bundle")
                     continue
@@ -362,6 +373,17 @@ class UnitOfWork:
 
     def _check_references(self) -> None:
         """Every reference to a type we store must name a record that exists or is being written."""
+        for op in self.ops:
+            if op.mapped is None:
+                continue
+            for name, ref in op.kind.mapper.references.items():
+                reference = op.mapped.references.get(name)
+                if ref.required and reference and not _LOCAL_REFERENCE.match(reference):
+                    self._add(422, Issue(
+                        "not-found",
+                        f"{op.label}{reference} is not a {' or '.join(ref.targets)} on this server: "
+                        f"refer to it as {ref.targets[0]}/<id>",
+                    ))
         in_unit = {(op.resource_type, op.fhir_id) for op in self.ops if op.method != "DELETE" and op.fhir_id}
         deleted = {(op.resource_type, op.fhir_id) for op in self.ops if op.method == "DELETE"}
         self._load_stored_many({
@@ -593,7 +615,8 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def run_unit(operations: list[Operation], policy: WritePolicy | None = None) -> list[Operation]:
+def run_unit(operations: list[Operation], policy: WritePolicy | None = None, *,
+             base_url: str = "") -> list[Operation]:
     """Run operations all-or-nothing in one database transaction."""
     with transaction.atomic():
-        return UnitOfWork(operations, policy).run()
+        return UnitOfWork(operations, policy, base_url=base_url).run()
