@@ -29,7 +29,7 @@ test: install
 	$(PY) -m pytest
 
 worker: install
-	$(VENV)/bin/celery -A pracops worker --loglevel=INFO
+	$(VENV)/bin/celery -A pracops worker --loglevel=INFO -Q default,nlp
 
 clean:
 	rm -rf $(VENV) var

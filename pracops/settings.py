@@ -164,6 +164,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="default")
+# Note understanding holds a spaCy pipeline per worker process: its own queue and workers.
+CELERY_NLP_QUEUE = env.str("CELERY_NLP_QUEUE", default="nlp")
+CELERY_TASK_ROUTES = {"documentation.tasks.*": {"queue": CELERY_NLP_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -41,8 +41,9 @@ def _worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
     queue = f"pracops-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
+    app.conf.task_routes = {"documentation.tasks.*": {"queue": queue}}
     env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_TASK_DEFAULT_QUEUE=queue,
-               PYTHONPATH=str(ROOT))
+               CELERY_NLP_QUEUE=queue, PYTHONPATH=str(ROOT))
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     node = f"{queue}@localhost"
     with open(log, "wb") as out:

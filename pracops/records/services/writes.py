@@ -28,6 +28,7 @@ from pracops.bulk import insert_rows, reserve_pks
 from pracops.fhir.mapping import Mapped, MappingError
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.fhir.validation import validation_issues
+from pracops.records.signals import records_written
 from pracops.records.models import FhirRecord, ResourceIdentifier
 from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
 
@@ -146,6 +147,12 @@ class UnitOfWork:
                 raise FhirError(self.status or 400, self.issues[:_MAX_REPORTED_ISSUES])
         self._delete()
         self._write()
+        changes = [
+            (op.resource_type, op.fhir_id, op.pk, op.result)
+            for op in self.ops if op.result in ("created", "updated", "deleted")
+        ]
+        if changes:
+            records_written.send(sender=UnitOfWork, changes=changes)
         return self.ops
 
     def _add(self, status: int, issue: Issue) -> None:
