@@ -1,0 +1,132 @@
+"""A note as plain objects: its sentences and the mentions the pipeline found, with ConText.
+
+Everything downstream (the fact families) reads these, never spaCy objects, so offsets are
+always into the original note text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from documentation.nlp.pipeline import get_pipeline
+
+# spaCy refuses texts over nlp.max_length; notes are cut into chunks at line breaks.
+CHUNK_CHARS = 20_000
+# Beyond this the note is not read (a valid partial result): a pasted-in chart export must not
+# hold a worker for minutes.
+MAX_NOTE_CHARS = 2_500_000
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    text: str
+    section: str | None
+
+
+@dataclass(frozen=True)
+class Mention:
+    label: str
+    start: int
+    end: int
+    text: str
+    meta: dict
+    sentence: int
+    section: str | None
+    negated: bool = False
+    hypothetical: bool = False
+    historical: bool = False
+    family: bool = False
+    current: bool = False
+
+    @property
+    def affirmed(self) -> bool:
+        """Said of the patient, now or in the past: not negated, planned or about family."""
+        return not (self.negated or self.hypothetical or self.family)
+
+
+@dataclass
+class ReadNote:
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+    def of(self, label: str) -> list[Mention]:
+        return [mention for mention in self.mentions if mention.label == label]
+
+    def sentence_of(self, mention: Mention) -> Sentence:
+        return self.sentences[mention.sentence]
+
+    def in_sentence(self, index: int, label: str | None = None) -> list[Mention]:
+        return [m for m in self.mentions if m.sentence == index and (label is None or m.label == label)]
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    chunks, start = [], 0
+    while start < len(text):
+        end = min(start + CHUNK_CHARS, len(text))
+        if end < len(text):
+            cut = text.rfind("\n", start + CHUNK_CHARS // 2, end)
+            if cut < 0:
+                cut = text.rfind(" ", start + CHUNK_CHARS // 2, end)
+            if cut > start:
+                end = cut + 1
+        chunks.append((start, text[start:end]))
+        start = end
+    return chunks
+
+
+# A line wrapped inside a sentence ("bowel or\nbladder changes"): the line break becomes a space,
+# which keeps every offset and lets multi-word rules match across the wrap.
+_WRAP = re.compile(r"(?<=[A-Za-z,])\n(?=[a-z])|(?<=[A-Za-z,])\n(?=\d+(?![.)\d]))")
+
+
+def unwrap(text: str) -> str:
+    """The text with wrapped lines joined, character for character the same length."""
+    return _WRAP.sub(" ", text)
+
+
+def read_note(text: str) -> ReadNote:
+    """Run the pipeline over the note and return its sentences and mentions."""
+    note = ReadNote(text=text)
+    if not text.strip():
+        return note
+    nlp = get_pipeline()
+    pieces = _chunks(unwrap(text[:MAX_NOTE_CHARS]))
+    for (base, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces)):
+        first_sentence = len(note.sentences)
+        token_sentence = {}
+        for sent in doc.sents:
+            if not sent.text.strip():
+                continue
+            content = next((t for t in sent if not t.is_space), sent[0])
+            index = len(note.sentences)
+            note.sentences.append(Sentence(index, base + sent.start_char, base + sent.end_char, sent.text,
+                                           content._.section_category))
+            token_sentence[sent.start] = index
+        starts = sorted(token_sentence)
+        for ent in doc.ents:
+            index = _sentence_index(starts, token_sentence, ent.start, first_sentence)
+            if index is None:
+                continue
+            note.mentions.append(Mention(
+                label=ent.label_, start=base + ent.start_char, end=base + ent.end_char, text=ent.text,
+                meta=dict(getattr(ent._, "target_rule").metadata or {}) if ent._.target_rule else {},
+                sentence=index, section=ent[0]._.section_category,
+                negated=ent._.is_negated, hypothetical=ent._.is_hypothetical,
+                historical=ent._.is_historical, family=ent._.is_family or ent[0]._.section_category == "family_history",
+                current=ent._.is_current,
+            ))
+    return note
+
+
+def _sentence_index(starts: list[int], token_sentence: dict[int, int], token: int, first: int) -> int | None:
+    import bisect
+
+    position = bisect.bisect_right(starts, token) - 1
+    if position < 0:
+        return first if token_sentence else None
+    return token_sentence[starts[position]]
