@@ -1,0 +1,71 @@
+"""Dates: the note's own date (from its header) and 'since March 2024' onsets."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}
+MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+         r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+
+_DATE_LABEL = (r"(?:date\s+of\s+service|dos|date\s+of\s+visit|visit\s+date|encounter\s+date|service\s+date"
+               r"|date\s+of\s+encounter|note\s+date|exam\s+date|date)")
+_HEADER_DATES = [
+    re.compile(rf"\b{_DATE_LABEL}\s*[:#-]?\s*(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b", re.I),
+    re.compile(rf"\b{_DATE_LABEL}\s*[:#-]?\s*(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})/(?P<y>\d{{4}}|\d{{2}})\b", re.I),
+    re.compile(rf"\b{_DATE_LABEL}\s*[:#-]?\s*{MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b{_DATE_LABEL}\s*[:#-]?\s*(?P<d>\d{{1,2}})\s+{MONTH}\s+(?P<y>\d{{4}})\b", re.I),
+]
+HEADER_CHARS = 1500
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def _month(text: str) -> int:
+    return MONTHS[text.lower()[:4].rstrip("e") if text.lower().startswith("sept") else text.lower()[:3]]
+
+
+def note_date_in_header(text: str) -> datetime.date | None:
+    """The date of service a note states near its top ('DOS: 06/02/2025'), if any."""
+    head = text[:HEADER_CHARS]
+    for pattern in _HEADER_DATES:
+        match = pattern.search(head)
+        if not match:
+            continue
+        try:
+            month = int(match.group("m")) if "m" in match.groupdict() and match.group("m") else _month(match.group("month"))
+            return datetime.date(_year(match.group("y")), month, int(match.group("d")))
+        except (ValueError, KeyError, IndexError):
+            continue
+    return None
+
+
+SINCE = re.compile(
+    rf"\b(?:since|starting\s+in|started\s+in|began\s+in|beginning\s+in|onset\s+in|onset|began|started)\s+"
+    rf"(?:(?:early|mid|late)[\s-]+)?(?:{MONTH}(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})"
+    rf"|(?P<nm>\d{{1,2}})/(?:(?P<nd>\d{{1,2}})/)?(?P<ny>\d{{4}}|\d{{2}})\b)",
+    re.I,
+)
+
+
+def months_since(match: re.Match, note_date: datetime.date) -> float | None:
+    """Months from a SINCE match's date to the note date; None if the date is invalid or later."""
+    try:
+        if match.group("month"):
+            start = datetime.date(int(match.group("year")), _month(match.group("month")),
+                                  int(match.group("day") or 1))
+        else:
+            start = datetime.date(_year(match.group("ny")), int(match.group("nm")), int(match.group("nd") or 1))
+    except (ValueError, KeyError):
+        return None
+    days = (note_date - start).days
+    if days < 0:
+        return None
+    return days / 30.44

@@ -1,0 +1,197 @@
+"""Pain: regions, laterality, duration, current NRS, radicular and axial character."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from documentation.nlp.facts.dates import SINCE, months_since
+from documentation.nlp.facts.evidence import set_fact
+from documentation.nlp.facts.quantities import durations
+from documentation.nlp.note import Mention, ReadNote
+
+# Sections whose mentions are not about the pain being treated now.
+NOT_THE_COMPLAINT = {"family_history", "past_medical_history", "past_surgical_history", "allergies",
+                     "social_history", "medications", "review_of_systems"}
+REGION_ORDER = ["cervical", "thoracic", "lumbar", "sacroiliac", "knee", "hip", "shoulder", "other"]
+
+
+def extract_pain(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
+    sites = [m for m in note.of("PAIN_SITE") if m.affirmed and m.section not in NOT_THE_COMPLAINT]
+    regions = {m.meta.get("region") for m in sites} - {None}
+    facts["pain"]["regions"] = [r for r in REGION_ORDER if r in regions]
+    _laterality(note, facts, sites)
+    _duration(note, facts, note_date)
+    _nrs(note, facts)
+    _radicular(note, facts)
+    _axial(note, facts)
+
+
+LATERALITY = re.compile(r"\b(left|right|bilateral|bilaterally|both\s+(?:legs|arms|sides|lower\s+extremities|knees|hips|buttocks))\b",
+                        re.I)
+
+
+def _laterality(note: ReadNote, facts: dict, sites: list[Mention]) -> None:
+    radicular = [m for m in note.of("RADICULAR") if m.affirmed and m.section not in NOT_THE_COMPLAINT]
+    for index in sorted({m.sentence for m in sites + radicular}):
+        sentence = note.sentences[index]
+        if sentence.section in {"physical_exam", "imaging", "procedure"}:
+            continue
+        found = list(LATERALITY.finditer(sentence.text))
+        if not found:
+            continue
+        words = {m.group(1).lower().split()[0] for m in found}
+        side = "bilateral" if words & {"bilateral", "bilaterally", "both"} or {"left", "right"} <= words else words.pop()
+        first = found[0]
+        set_fact(facts, "pain.laterality", side, note.text,
+                 sentence.start + first.start(), sentence.start + found[-1].end())
+        return
+
+
+PAIN_WORD = re.compile(r"\b(?:pain|ache|aching|symptoms|sciatica|radiculopathy|lbp|cervicalgia|lumbago|discomfort)\b", re.I)
+DURATION_CUE = re.compile(
+    r"(?:\bfor|\bx|×|\bover|\bpast|\blast|\blasting|\bof|\bnow|\bapproximately|\babout|\bnearly|\balmost|~|\bthe|\bsome)\s*$", re.I)
+NOT_PAIN_DURATION = {"CARE", "DRUG", "PROCEDURE", "IMAGING"}
+
+
+def _duration(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
+    for sentence in note.sentences:
+        if sentence.section in NOT_THE_COMPLAINT | {"imaging", "procedure", "plan", "physical_exam"}:
+            continue
+        pain_words = [m.start() for m in PAIN_WORD.finditer(sentence.text)]
+        if not pain_words:
+            continue
+        others = [m.start - sentence.start for m in note.in_sentence(sentence.index) if m.label in NOT_PAIN_DURATION]
+        for duration in durations(sentence.text):
+            before = sentence.text[max(0, duration.start - 25):duration.start]
+            after = sentence.text[duration.end:duration.end + 20].lower()
+            if not (DURATION_CUE.search(before) or after.lstrip().startswith(("ago", "history", "hx", "duration"))):
+                continue
+            if re.match(r"\s*(?:of|with)\s+(?:\w+\s+){0,2}(?:therapy|pt|relief|treatment|physical)\b", after) or "relief" in before.lower():
+                continue
+            pain_distance = min(abs(p - duration.start) for p in pain_words)
+            if any(abs(o - duration.start) < pain_distance for o in others):
+                continue
+            set_fact(facts, "pain.duration_months", round(duration.months(), 1), note.text,
+                     sentence.start + duration.start, sentence.start + duration.end)
+            return
+        if note_date is not None:
+            match = SINCE.search(sentence.text)
+            if match:
+                months = months_since(match, note_date)
+                if months is not None:
+                    set_fact(facts, "pain.duration_months", round(months, 1), note.text,
+                             sentence.start + match.start(), sentence.start + match.end())
+                    return
+
+
+NRS_PATTERNS = [
+    # 7/10, 4-9/10, 7 out of 10
+    re.compile(r"(?<![\d/.])(?:(?P<low>\d{1,2})\s*(?:-|–|to)\s*)?(?P<v>\d{1,2}(?:\.\d)?)\s*(?:/\s*10|out\s+of\s+(?:10|ten))(?![\d/])", re.I),
+    # VAS 70/100, VAS 70 mm
+    re.compile(r"\bVAS\s*(?:score|of|is|:|=)?\s*(?P<v100>\d{1,3})\s*(?:/\s*100|mm)\b", re.I),
+    # NRS 7, pain score 7, rates pain at 7
+    re.compile(r"\b(?:NRS|VAS|pain\s+(?:score|level|rating|intensity|scale)|rates?\s+(?:his\s+|her\s+|the\s+)?pain(?:\s+(?:at|as))?|pain\s+(?:is|of))"
+               r"\s*(?:is|of|at|:|=|-|today)?\s*(?:(?P<low>\d{1,2})\s*(?:-|–|to)\s*)?(?P<v>\d{1,2})\b(?!\s*(?:/|%|mg|out|percent|week|month|day|year))", re.I),
+]
+NOW = re.compile(r"\b(?:today|current|currently|now|at present|presently|this visit|at this visit|at rest|on presentation|in clinic)\b", re.I)
+THEN = re.compile(r"\b(?:worst|best|at intake|intake|initial|initially|previously|was|were|prior|before|pre-?procedure|post-?procedure|after|following|baseline|last visit|at its worst|down to|from|used to|had been|at best|average|averages|usually|typically|goal)\b", re.I)
+RANGE_WORDS = re.compile(r"\b(?:ranges?|ranged|ranging|varies|fluctuates|between)\b", re.I)
+STRONG_SECTIONS = {"assessment", "assessment_and_plan", "chief_complaint"}
+
+
+def _nrs(note: ReadNote, facts: dict) -> None:
+    candidates = []
+    for sentence in note.sentences:
+        if sentence.section in {"family_history"}:
+            continue
+        text = sentence.text
+        spans = []
+        for pattern in NRS_PATTERNS:
+            for match in pattern.finditer(text):
+                if any(s < match.end() and match.start() < e for s, e, *_ in spans):
+                    continue
+                if match.groupdict().get("v100"):
+                    value = round(int(match.group("v100")) / 10)
+                else:
+                    value = float(match.group("v"))
+                    if match.groupdict().get("low"):
+                        value = float(match.group("low"))
+                if not 0 <= value <= 10:
+                    continue
+                spans.append((match.start(), match.end(), int(round(value)), bool(match.groupdict().get("low"))))
+        spans.sort()
+        for position, (start, end, value, is_range) in enumerate(spans):
+            # The clause around this score, bounded by punctuation and by its neighbouring scores.
+            left = max(text.rfind(",", 0, start), text.rfind(";", 0, start), text.rfind(".", 0, start),
+                       spans[position - 1][1] if position else -1)
+            right_candidates = [i for i in (text.find(",", end), text.find(";", end), text.find(". ", end)) if i >= 0]
+            if position + 1 < len(spans):
+                right_candidates.append(spans[position + 1][0])
+            right = min(right_candidates) if right_candidates else len(text)
+            clause = text[left + 1:start] + " " + text[end:right]
+            score = 0
+            if NOW.search(clause):
+                score += 2
+            if THEN.search(clause):
+                score -= 2
+            if is_range or RANGE_WORDS.search(clause):
+                score -= 1
+            if sentence.section in STRONG_SECTIONS:
+                score += 1
+            candidates.append((score, sentence.start + start, sentence.start + end, value))
+    if candidates:
+        score, start, end, value = max(candidates, key=lambda c: (c[0], c[1]))
+        set_fact(facts, "pain.nrs_current", value, note.text, start, end)
+
+
+def _radicular(note: ReadNote, facts: dict) -> None:
+    mentions = [m for m in note.of("RADICULAR") if not m.family and not m.hypothetical
+                and m.section not in {"family_history", "past_medical_history"}]
+    affirmed = [m for m in mentions if not m.negated]
+    chosen = affirmed[0] if affirmed else (mentions[0] if mentions else None)
+    if chosen is not None:
+        set_fact(facts, "pain.radicular", not chosen.negated, note.text, chosen.start, chosen.end)
+
+
+_LIMB = r"(?:leg|legs|arm|arms|extremity|radicular|buttock|lower\s+extremity|upper\s+extremity)"
+_AXIAL = r"(?:axial|back|neck|low\s+back|lumbar)"
+_MORE = r"(?:>|greater\s+than|worse\s+than|more\s+than|exceeds|predominates\s+over|over)"
+AXIAL_TRUE = [
+    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|purely|largely|principally)\s+{_AXIAL}\b", re.I),
+    re.compile(rf"\b{_AXIAL}\s+(?:pain\s+|symptoms\s+)?{_MORE}\s+{_LIMB}", re.I),
+    re.compile(rf"\b{_AXIAL}\s+(?:pain\s+)?(?:predominates|predominant|is\s+predominant|dominant)\b", re.I),
+    re.compile(rf"\b{_LIMB}\s+(?:pain\s+)?(?:<|less\s+than)\s+{_AXIAL}", re.I),
+]
+AXIAL_FALSE = [
+    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|largely|principally)\s+(?:radicular|leg|arm|extremity)\b", re.I),
+    re.compile(rf"\b{_LIMB}\s+(?:pain\s+|symptoms\s+)?{_MORE}\s+{_AXIAL}", re.I),
+    re.compile(rf"\b{_LIMB}\s+(?:pain\s+)?(?:predominates|predominant|is\s+predominant|dominant)\b", re.I),
+    re.compile(rf"\b{_AXIAL}\s+(?:pain\s+)?(?:<|less\s+than)\s+{_LIMB}", re.I),
+]
+PERCENT_SPLIT = re.compile(
+    rf"(?P<a>\d{{1,3}})\s*%\s*(?P<first>{_AXIAL}|{_LIMB})\b[^.;%]{{0,30}}?(?P<b>\d{{1,3}})\s*%\s*(?P<second>{_AXIAL}|{_LIMB})\b", re.I)
+
+
+def _axial(note: ReadNote, facts: dict) -> None:
+    for sentence in note.sentences:
+        if sentence.section in {"family_history"}:
+            continue
+        split = PERCENT_SPLIT.search(sentence.text)
+        if split:
+            first_axial = re.fullmatch(_AXIAL, split.group("first"), re.I) is not None
+            second_axial = re.fullmatch(_AXIAL, split.group("second"), re.I) is not None
+            if first_axial != second_axial:
+                axial_share = int(split.group("a")) if first_axial else int(split.group("b"))
+                limb_share = int(split.group("b")) if first_axial else int(split.group("a"))
+                if axial_share != limb_share:
+                    set_fact(facts, "pain.axial", axial_share > limb_share, note.text,
+                             sentence.start + split.start(), sentence.start + split.end())
+                    return
+        for value, patterns in ((False, AXIAL_FALSE), (True, AXIAL_TRUE)):
+            for pattern in patterns:
+                match = pattern.search(sentence.text)
+                if match:
+                    set_fact(facts, "pain.axial", value, note.text,
+                             sentence.start + match.start(), sentence.start + match.end())
+                    return
