@@ -135,6 +135,8 @@ def _row(name: str, counts: Counts, width: int) -> str:
 
 @dataclass(frozen=True)
 class Atom:
+    """One atomic fact of a document."""
+
     field: str          # top-level field the atom is reported under
     kind: str           # what is compared, e.g. "conservative_care.weeks"; picks the tolerance
     key: tuple          # the atoms of one (kind, key) are compared with each other
