@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from documentation.nlp.pipeline import get_pipeline
+from documentation.nlp.pipeline import context_of, get_pipeline
 
 # spaCy refuses texts over nlp.max_length; notes are cut into chunks at line breaks.
 CHUNK_CHARS = 20_000
@@ -95,32 +95,57 @@ def read_note(text: str) -> ReadNote:
     if not text.strip():
         return note
     nlp = get_pipeline()
+    rules: dict = {}
     pieces = _chunks(unwrap(text[:MAX_NOTE_CHARS]))
     for (base, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces)):
         first_sentence = len(note.sentences)
         token_sentence = {}
+        section_of = _sections(doc)
         for sent in doc.sents:
             if not sent.text.strip():
                 continue
             content = next((t for t in sent if not t.is_space), sent[0])
             index = len(note.sentences)
             note.sentences.append(Sentence(index, base + sent.start_char, base + sent.end_char, sent.text,
-                                           content._.section_category))
+                                           section_of(content.i)))
             token_sentence[sent.start] = index
         starts = sorted(token_sentence)
         for ent in doc.ents:
+            context = context_of(doc, ent)
             index = _sentence_index(starts, token_sentence, ent.start, first_sentence)
             if index is None:
                 continue
             note.mentions.append(Mention(
                 label=ent.label_, start=base + ent.start_char, end=base + ent.end_char, text=ent.text,
-                meta=dict(getattr(ent._, "target_rule").metadata or {}) if ent._.target_rule else {},
-                sentence=index, section=ent[0]._.section_category,
-                negated=ent._.is_negated, hypothetical=ent._.is_hypothetical,
-                historical=ent._.is_historical, family=ent._.is_family or ent[0]._.section_category == "family_history",
-                current=ent._.is_current,
+                meta=rules.get(ent.label_, {}).get(ent.text.lower()) or _meta(ent),
+                sentence=index, section=section_of(ent.start),
+                negated="NEGATED_EXISTENCE" in context, hypothetical="HYPOTHETICAL" in context,
+                historical="HISTORICAL" in context, family="FAMILY" in context or section_of(ent.start) == "family_history",
+                current="CURRENT" in context,
             ))
     return note
+
+
+def _meta(ent) -> dict:
+    rule = ent._.target_rule
+    return dict(rule.metadata or {}) if rule is not None else {}
+
+
+def _sections(doc):
+    """token index -> section category, from the Sectionizer's sections (read once, not per token)."""
+    bounds = sorted((section.title_start, section.body_end, section.category) for section in doc._.sections)
+    starts = [b[0] for b in bounds]
+
+    def section_of(token: int) -> str | None:
+        import bisect
+
+        position = bisect.bisect_right(starts, token) - 1
+        if position < 0:
+            return None
+        start, end, category = bounds[position]
+        return category if token < end else None
+
+    return section_of
 
 
 def _sentence_index(starts: list[int], token_sentence: dict[int, int], token: int, first: int) -> int | None:

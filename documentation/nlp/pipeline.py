@@ -9,17 +9,21 @@ from __future__ import annotations
 import csv
 import functools
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import medspacy  # noqa: F401  (registers the medspacy_* factories)
 import spacy
-from medspacy.context import ConTextRule
-from medspacy.section_detection import SectionRule
-from medspacy.target_matcher import TargetRule
+from medspacy.context import ConText, ConTextRule
+from medspacy.context.context_graph import ConTextGraph
+from medspacy.context.context_modifier import ConTextModifier
+from medspacy.section_detection import SectionRule, Sectionizer
+from medspacy.section_detection.section import Section
+from medspacy.target_matcher import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+from spacy.util import filter_spans, compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 RULES_DIR = Path(__file__).parent / "rules"
 
@@ -85,30 +89,47 @@ def _clinical_tokenizer(nlp: Language) -> None:
 
 @Language.component("clinical_sentences")
 def clinical_sentences(doc: Doc) -> Doc:
-    """Sentence breaks at line breaks that start a new item or header, and in very long runs."""
-    since_break = 0
-    for index, token in enumerate(doc):
-        if index == 0:
-            continue
-        previous = doc[index - 1]
-        if token.is_sent_start:
-            since_break = 0
-        elif previous.is_space and "\n" in previous.text and (
-            "\n\n" in previous.text or token.is_upper or token.is_title or token.is_digit
-            or token.text in {"-", "*", "•", "#"} or not token.is_alpha
-        ):
-            token.is_sent_start = True
-            since_break = 0
-        elif previous.text == ":" and index >= 2 and doc[index - 2].is_upper and doc[index - 2].is_alpha:
-            token.is_sent_start = True
-            since_break = 0
-        elif since_break >= MAX_SENTENCE_TOKENS:
-            token.is_sent_start = True
-            since_break = 0
-        else:
-            token.is_sent_start = False
-        since_break += 1
+    """Sentence breaks at line breaks that start a new item or header, after 'HEADER:', and in long runs."""
+    last = len(doc) - 1
+    for token in doc:
+        if token.i == last:
+            break
+        text = token.text
+        if token.is_space and "\n" in text:
+            following = doc[token.i + 1]
+            if "\n\n" in text or not following.is_lower:
+                following.is_sent_start = True
+        elif text == ":" and token.i and doc[token.i - 1].is_upper:
+            doc[token.i + 1].is_sent_start = True
+    for sentence in list(doc.sents):
+        for index in range(sentence.start + MAX_SENTENCE_TOKENS, sentence.end, MAX_SENTENCE_TOKENS):
+            doc[index].is_sent_start = True
     return doc
+
+
+class LineSectionizer(Sectionizer):
+    """medSpaCy's Sectionizer without its per-token bookkeeping (token._.section), which costs more
+    than everything else it does; ``doc._.sections`` is the same."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = self._Sectionizer__matcher(doc)
+        rule_map = self._Sectionizer__matcher.rule_map
+        sections = []
+        if not matches or matches[0][1] != 0:
+            sections.append(Section(None, 0, 0, 0, matches[0][1] if matches else len(doc)))
+        for position, (match_id, start, end) in enumerate(matches):
+            rule = rule_map[self.nlp.vocab.strings[match_id]]
+            body_end = matches[position + 1][1] if position + 1 < len(matches) else len(doc)
+            sections.append(Section(rule.category, start, end, end, body_end, None, rule))
+        doc._.sections = sections
+        return doc
+
+
+@Language.factory("clinical_sectionizer")
+def _clinical_sectionizer(nlp, name):  # no annotations: spaCy validates factory signatures
+    sectionizer = LineSectionizer(nlp, name=name, rules=None, span_attrs=None)
+    sectionizer.add(SectionRule.from_json(str(RULES_DIR / "sections.json")))
+    return sectionizer
 
 
 def _drug_rules() -> list[TargetRule]:
@@ -118,21 +139,69 @@ def _drug_rules() -> list[TargetRule]:
             for drug in drug_lexicon().values()]
 
 
+class SentenceContext:
+    """medSpaCy's TargetMatcher and ConText, applied one sentence at a time.
+
+    medSpaCy's components compare every modifier with every other modifier and target in the
+    whole document (and add entities one by one), which is quadratic in note length. ConText's
+    scope never crosses a sentence, so grouping by sentence gives the same result in linear time.
+    """
+
+    def __init__(self, nlp: Language):
+        self.targets = TargetMatcher(nlp, result_type=None)
+        self.targets.add(TargetRule.from_json(str(RULES_DIR / "targets.json")))
+        self.targets.add(_drug_rules())
+        if not Span.has_extension("is_current"):
+            Span.set_extension("is_current", default=False)
+        self.context = ConText(nlp, rules=None, span_attrs=CONTEXT_ATTRIBUTES)
+        self.context.add(ConTextRule.from_json(str(RULES_DIR / "context.json")))
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.ents = filter_spans(self.targets(doc))
+        sentence_of = [0] * len(doc)
+        for sentence in doc.sents:
+            sentence_of[sentence.start:sentence.end] = [sentence.start] * len(sentence)
+        matcher = self.context._ConText__matcher  # medSpaCy keeps its modifier matcher private
+        modifiers: dict[int, list[ConTextModifier]] = defaultdict(list)
+        for match_id, start, end in matcher(doc):
+            rule = matcher.rule_map[doc.vocab[match_id].text]
+            modifiers[sentence_of[start]].append(ConTextModifier(rule, start, end, doc, max_scope=self.context.max_scope))
+        targets: dict[int, list[Span]] = defaultdict(list)
+        for ent in doc.ents:
+            targets[sentence_of[ent.start]].append(ent)
+        found: dict[tuple[int, int], set[str]] = {}
+        for key, sentence_targets in targets.items():
+            graph = ConTextGraph(prune_on_modifier_overlap=self.context.prune_on_target_overlap)
+            graph.targets = sentence_targets
+            graph.modifiers = modifiers.get(key, [])
+            graph.update_scopes()
+            graph.apply_modifiers()
+            for target, modifier in graph.edges:
+                found.setdefault((target.start, target.end), set()).add(modifier.category)
+        # Span extensions (ent._.is_negated) cost more to set than ConText costs to run: the
+        # categories that modify each entity are kept in user_data, see ``context_of``.
+        doc.user_data["context"] = found
+        return doc
+
+
+def context_of(doc: Doc, ent: Span) -> set[str]:
+    """The ConText categories (NEGATED_EXISTENCE, HYPOTHETICAL, ...) that modify an entity."""
+    return doc.user_data.get("context", {}).get((ent.start, ent.end), set())
+
+
+@Language.factory("clinical_context")
+def _clinical_context(nlp, name):  # no annotations: spaCy validates factory signatures
+    return SentenceContext(nlp)
+
+
 def build_pipeline() -> Language:
     """A new pipeline (slow: prefer ``get_pipeline``)."""
     nlp = spacy.blank("en")
     _clinical_tokenizer(nlp)
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("clinical_sentences")
-    matcher = nlp.add_pipe("medspacy_target_matcher")
-    matcher.add(TargetRule.from_json(str(RULES_DIR / "targets.json")))
-    matcher.add(_drug_rules())
-    sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": None})
-    sectionizer.add(SectionRule.from_json(str(RULES_DIR / "sections.json")))
-    if not Span.has_extension("is_current"):
-        Span.set_extension("is_current", default=False)
-    context = nlp.add_pipe("medspacy_context", config={"rules": None, "span_attrs": CONTEXT_ATTRIBUTES})
-    context.add(ConTextRule.from_json(str(RULES_DIR / "context.json")))
+    nlp.add_pipe("clinical_sectionizer")
+    nlp.add_pipe("clinical_context")
     return nlp
 
 

@@ -71,9 +71,9 @@ ICD10_UNDOTTED = re.compile(r"\bICD(?:-?10)?(?:-CM)?\s*(?:code)?s?\s*[:#]?\s*(?P
 
 def extract_icd10(note: ReadNote, facts: dict) -> None:
     codes: list[str] = []
-    for sentence in note.sentences:
+    for text in [note.text[:len(note.text)]]:
         for pattern in (ICD10, ICD10_UNDOTTED):
-            for match in pattern.finditer(sentence.text):
+            for match in pattern.finditer(text):
                 code = match.group("code")
                 if pattern is ICD10_UNDOTTED and len(code) > 3:
                     code = code[:3] + "." + code[3:]

@@ -24,6 +24,9 @@ SI_SUMMARY = re.compile(
     r"\b(?:SI(?:\s+joint)?|sacroiliac)\s+(?:provocative|provocation)\s+(?:tests|maneuvers|testing)\s+(?:were\s+|are\s+)?(?:all\s+)?(?P<neg>negative)", re.I)
 
 
+ANY_TEST = re.compile(r"straight|SLR|slump|Lasegue|FABER|Patrick|Gaenslen|thigh|shear|P4|compression|distraction|provocat", re.I)
+
+
 def _segments(text: str) -> list[tuple[int, int]]:
     cuts = [0] + [m.start() for m in SEGMENT_BREAK.finditer(text)] + [len(text)]
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
@@ -77,7 +80,7 @@ def extract_exam(note: ReadNote, facts: dict) -> None:
     negatives: list[tuple[int, int]] = []
     summary = None
     for sentence in note.sentences:
-        if sentence.section in {"family_history", "imaging"}:
+        if sentence.section in {"family_history", "imaging"} or not ANY_TEST.search(sentence.text):
             continue
         text = sentence.text
         for _, start, end, polarity in _polarities(text, {"slr": SLR}):

@@ -94,6 +94,7 @@ NRS_PATTERNS = [
     re.compile(r"\b(?:NRS|VAS|pain\s+(?:score|level|rating|intensity|scale)|rates?\s+(?:his\s+|her\s+|the\s+)?pain(?:\s+(?:at|as))?|pain\s+(?:is|of))"
                r"\s*(?:is|of|at|:|=|-|today)?\s*(?:(?P<low>\d{1,2})\s*(?:-|–|to)\s*)?(?P<v>\d{1,2})\b(?!\s*(?:/|%|mg|out|percent|week|month|day|year))", re.I),
 ]
+NRS_HINT = re.compile(r"10\b|NRS|VAS|pain", re.I)
 NOW = re.compile(r"\b(?:today|current|currently|now|at present|presently|this visit|at this visit|at rest|on presentation|in clinic)\b", re.I)
 THEN = re.compile(r"\b(?:worst|best|at intake|intake|initial|initially|previously|was|were|prior|before|pre-?procedure|post-?procedure|after|following|baseline|last visit|at its worst|down to|from|used to|had been|at best|average|averages|usually|typically|goal)\b", re.I)
 RANGE_WORDS = re.compile(r"\b(?:ranges?|ranged|ranging|varies|fluctuates|between)\b", re.I)
@@ -106,6 +107,8 @@ def _nrs(note: ReadNote, facts: dict) -> None:
         if sentence.section in {"family_history"}:
             continue
         text = sentence.text
+        if not NRS_HINT.search(text):
+            continue
         spans = []
         for pattern in NRS_PATTERNS:
             for match in pattern.finditer(text):
@@ -173,9 +176,12 @@ PERCENT_SPLIT = re.compile(
     rf"(?P<a>\d{{1,3}})\s*%\s*(?P<first>{_AXIAL}|{_LIMB})\b[^.;%]{{0,30}}?(?P<b>\d{{1,3}})\s*%\s*(?P<second>{_AXIAL}|{_LIMB})\b", re.I)
 
 
+AXIAL_HINT = re.compile(r"predomin|primarily|mainly|mostly|purely|largely|principally|dominant|greater\s+than|worse\s+than|more\s+than|less\s+than|exceeds|[<>%]", re.I)
+
+
 def _axial(note: ReadNote, facts: dict) -> None:
     for sentence in note.sentences:
-        if sentence.section in {"family_history"}:
+        if sentence.section in {"family_history"} or not AXIAL_HINT.search(sentence.text):
             continue
         split = PERCENT_SPLIT.search(sentence.text)
         if split:
