@@ -1,0 +1,17 @@
+"""When a note arrives or changes (FHIR API, admin, EHR import), read it in the background."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from pracops.records.signals import records_written
+
+
+@receiver(records_written, dispatch_uid="documentation.read_new_notes")
+def read_new_notes(sender, changes, **kwargs) -> None:
+    from documentation.tasks import extract_note_facts_task
+
+    for resource_type, _fhir_id, pk, result in changes:
+        if resource_type == "DocumentReference" and result in ("created", "updated") and pk is not None:
+            transaction.on_commit(lambda pk=pk: extract_note_facts_task.delay(pk))

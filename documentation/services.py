@@ -1,0 +1,57 @@
+"""Reading notes: extract their facts, store them, and record their scores as Observations."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date
+
+from django.db import transaction
+
+from documentation.models import NoteFacts
+from documentation.nlp.extract import EXTRACTOR_VERSION, extract_facts
+from documentation.observations import NOTE_FACT_SYSTEM, score_observations
+from pracops.records.models import DocumentReference, Observation
+from pracops.records.registry import KINDS
+from pracops.records.services import create_resource, update_resource
+
+logger = logging.getLogger(__name__)
+
+
+def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | None:
+    """Extract a note's facts with the current extractor, once per note text and version.
+
+    Idempotent: a note already read by this extractor version from the same text is left
+    alone (unless ``force``). The note's text is never logged.
+    """
+    document = DocumentReference.objects.filter(pk=document_pk).first()
+    if document is None:
+        return None  # deleted since the task was queued
+    digest = hashlib.sha256(document.text.encode("utf-8", errors="replace")).hexdigest()
+    existing = NoteFacts.objects.filter(document=document, extractor_version=EXTRACTOR_VERSION).first()
+    if existing is not None and existing.text_sha256 == digest and not force:
+        return existing
+    note_date: date | None = document.date.date() if document.date else None
+    facts = extract_facts(document.text, note_date=note_date)
+    with transaction.atomic():
+        stored, _ = NoteFacts.objects.update_or_create(
+            document=document, extractor_version=EXTRACTOR_VERSION,
+            defaults={"facts": facts, "text_sha256": digest},
+        )
+        _record_scores(document, facts)
+    logger.info("note %s: facts extracted (extractor %s)", document.fhir_id, EXTRACTOR_VERSION)
+    return stored
+
+
+def _record_scores(document: DocumentReference, facts: dict) -> None:
+    resource = KINDS["DocumentReference"].to_fhir(document)
+    for observation in score_observations(facts=facts, document=resource):
+        identifier = observation["identifier"][0]["value"]
+        existing = Observation.objects.filter(
+            identifiers__system=NOTE_FACT_SYSTEM, identifiers__value=identifier
+        ).first()
+        if existing is None:
+            create_resource(resource=observation)
+        else:
+            update_resource(resource_type="Observation", fhir_id=existing.fhir_id,
+                            resource={**observation, "id": existing.fhir_id})
