@@ -54,14 +54,25 @@ class ReadNote:
     sentences: list[Sentence] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
 
+    _by_label: dict | None = None
+    _by_sentence: dict | None = None
+
     def of(self, label: str) -> list[Mention]:
-        return [mention for mention in self.mentions if mention.label == label]
+        if self._by_label is None:
+            self._by_label = {}
+            for mention in self.mentions:
+                self._by_label.setdefault(mention.label, []).append(mention)
+        return list(self._by_label.get(label, ()))
 
     def sentence_of(self, mention: Mention) -> Sentence:
         return self.sentences[mention.sentence]
 
     def in_sentence(self, index: int, label: str | None = None) -> list[Mention]:
-        return [m for m in self.mentions if m.sentence == index and (label is None or m.label == label)]
+        if self._by_sentence is None:
+            self._by_sentence = {}
+            for mention in self.mentions:
+                self._by_sentence.setdefault(mention.sentence, []).append(mention)
+        return [m for m in self._by_sentence.get(index, ()) if label is None or m.label == label]
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
@@ -84,9 +95,15 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 _WRAP = re.compile(r"(?<=[A-Za-z,])\n(?=[a-z])|(?<=[A-Za-z,])\n(?=\d+(?![.)\d]))")
 
 
+# The tokenizer strips prefixes one at a time, copying the rest of the word each time: a
+# 20,000-character "((((..." is quadratic. No clinical word is this long; every 80th character of
+# such a run becomes a space in the text the pipeline reads (offsets are unchanged).
+_LONG_RUN = re.compile(r"\S{80}")
+
+
 def unwrap(text: str) -> str:
-    """The text with wrapped lines joined, character for character the same length."""
-    return _WRAP.sub(" ", text)
+    """The text the pipeline reads: wrapped lines joined and runaway words cut, same length."""
+    return _LONG_RUN.sub(lambda match: match.group()[:79] + " ", _WRAP.sub(" ", text))
 
 
 def read_note(text: str) -> ReadNote:

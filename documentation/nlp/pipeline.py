@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 RULES_DIR = Path(__file__).parent / "rules"
+
+# All ConText rules are phrases, so its token Matcher is empty by design.
+warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
 
 # A sentence longer than this many tokens is cut: ConText's work grows with sentence length,
 # and a note without punctuation must not make one giant sentence.

@@ -101,10 +101,9 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
                 care.append(Mention("CARE", mention.start, mention.end, mention.text, {"modality": "weight_loss"},
                                     mention.sentence, mention.section, mention.negated, True, False, mention.family))
     care.sort(key=lambda m: m.start)
-    others = {m.sentence: [] for m in note.mentions}
-    for m in note.mentions:
-        if m.label in {"PAIN_SITE", "PROCEDURE"}:
-            others[m.sentence].append(m)
+    care_by_sentence: dict[int, list[Mention]] = {}
+    for m in care:
+        care_by_sentence.setdefault(m.sentence, []).append(m)
     for mention in care:
         modality = _modality(mention)
         if mention.family or mention.section in NOT_ABOUT_THE_PATIENT_NOW:
@@ -118,14 +117,15 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
         status = _status(note, mention, text, has_dose)
         clause_start, clause_end = _clause(text, local)
         clause = text[clause_start:clause_end]
-        peers = [m for m in care if m.sentence == sentence.index and clause_start <= m.start - sentence.start < clause_end]
+        peers = [m for m in care_by_sentence[sentence.index] if clause_start <= m.start - sentence.start < clause_end]
+        neighbours = peers + [m for m in note.in_sentence(sentence.index) if m.label in {"PAIN_SITE", "PROCEDURE"}]
         weeks = response = None
         if status not in {"planned", "not_done"}:
             response = _nearest_response(clause, clause_start, mention, peers, sentence.start)
             if status == "ongoing" and response in {"not_tolerated", "failed"} and not (
                     mention.current or mention.section == "medications" or CURRENT_WORDS.search(text)):
                 status = "completed"
-            weeks = _weeks(note, clause, clause_start, mention, peers + others.get(sentence.index, []), sentence.start, note_date)
+            weeks = _weeks(note, clause, clause_start, mention, neighbours, sentence.start, note_date)
         entry = {"modality": modality, "status": status, "weeks": weeks, "response": response,
                  "evidence": evidence(note.text, mention.start, mention.end)}
         entries[modality] = _merge(entries.get(modality), entry)

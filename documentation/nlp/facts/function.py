@@ -18,16 +18,14 @@ INDEX = {
 def extract_function(note: ReadNote, facts: dict) -> None:
     for path, pattern in INDEX.items():
         found = None
-        for sentence in note.sentences:
-            if sentence.section == "family_history":
-                continue
-            for match in pattern.finditer(sentence.text):
-                value = float(match.group("v"))
-                unit = (match.group("unit") or "").replace(" ", "").lower()
-                if unit in {"/50", "outof50"}:
-                    value = value * 2
-                if 0 <= value <= 100:
-                    found = (value, sentence.start + match.start(), sentence.start + match.end())
+        # The whole text, not sentence by sentence: "ODI:" alone on a line is a header.
+        for match in pattern.finditer(note.text):
+            value = float(match.group("v"))
+            unit = (match.group("unit") or "").replace(" ", "").lower()
+            if unit in {"/50", "outof50"}:
+                value = value * 2
+            if 0 <= value <= 100:
+                found = (value, match.start(), match.end())
         if found:  # the last statement is the most recent
             value, start, end = found
             set_fact(facts, path, int(value) if value == int(value) else round(value, 1), note.text, start, end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from documentation.nlp.facts.evidence import evidence
@@ -21,11 +22,11 @@ FINDING_ORDER = ["disc_herniation", "disc_bulge", "foraminal_stenosis", "central
 MAX_FOLLOWING_SENTENCES = 4
 
 
-def _scope(note: ReadNote, mention: Mention, studies: list[Mention]) -> tuple[int, int]:
+def _scope(note: ReadNote, mention: Mention, study_starts: list[int]) -> tuple[int, int]:
     sentence = note.sentence_of(mention)
     end = sentence.end
-    later = [s.start for s in studies if s.start > mention.start]
-    stop = min(later) if later else len(note.text)
+    position = bisect.bisect_right(study_starts, mention.start)
+    stop = study_starts[position] if position < len(study_starts) else len(note.text)
     if mention.section == "imaging" or sentence.text.rstrip().endswith(":") or len(sentence.text[mention.start - sentence.start:]) < 25:
         for following in note.sentences[sentence.index + 1:sentence.index + 1 + MAX_FOLLOWING_SENTENCES]:
             if following.section != sentence.section or following.start >= stop:
@@ -37,15 +38,18 @@ def _scope(note: ReadNote, mention: Mention, studies: list[Mention]) -> tuple[in
 def extract_imaging(note: ReadNote, facts: dict) -> None:
     studies = [m for m in note.of("IMAGING") if not m.family and m.section != "family_history"]
     entries: dict[tuple, dict] = {}
+    all_findings = sorted(note.of("FINDING"), key=lambda m: m.start)
+    finding_starts = [m.start for m in all_findings]
+    study_starts = sorted(s.start for s in studies)
     for mention in studies:
         if mention.negated or mention.hypothetical:
             continue
-        start, end = _scope(note, mention, studies)
+        start, end = _scope(note, mention, study_starts)
         sentence = note.sentence_of(mention)
         region = _region(note.text[start:end]) or _region(note.text[sentence.start:mention.start])
         findings = set()
-        for finding in note.mentions:
-            if finding.label != "FINDING" or not start <= finding.start < end or finding.negated:
+        for finding in all_findings[bisect.bisect_left(finding_starts, start):bisect.bisect_left(finding_starts, end)]:
+            if finding.negated:
                 continue
             name = finding.meta.get("finding")
             if name == "nerve_root_compression" and "root" not in finding.text.lower() and not ROOT_NEARBY.match(note.text[finding.end:finding.end + 40]):

@@ -42,13 +42,16 @@ def _distance(mention: Mention, start: int, end: int) -> int:
 def extract_procedures(note: ReadNote, facts: dict) -> None:
     procedures = [m for m in note.of("PROCEDURE") if m.affirmed and m.section not in SKIP_SECTIONS]
     entries: list[dict] = []
+    by_sentence: dict[int, list[Mention]] = {}
+    for mention in procedures:
+        by_sentence.setdefault(mention.sentence, []).append(mention)
     for mention in procedures:
         sentence = note.sentence_of(mention)
         text = sentence.text
         clause_start, clause_end = _clause(text, mention.start - sentence.start)
         clause = text[clause_start:clause_end]
         base = sentence.start + clause_start
-        peers = [p for p in procedures if p.sentence == sentence.index and p is not mention
+        peers = [p for p in by_sentence[sentence.index] if p is not mention
                  and clause_start <= p.start - sentence.start < clause_end]
 
         def mine(start: int, end: int) -> bool:
