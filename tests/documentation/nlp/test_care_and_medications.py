@@ -1,0 +1,94 @@
+import pytest
+
+from tests.documentation.nlp.conftest import care
+
+
+def test_spec_example_care(facts_of):
+    facts = facts_of("Completed 6 weeks of PT without improvement; ibuprofen 800 mg TID caused GI upset.")
+    assert care(facts, "physical_therapy") | {"evidence": None} == {
+        "modality": "physical_therapy", "status": "completed", "weeks": 6.0, "response": "failed", "evidence": None}
+    nsaid = care(facts, "nsaid")
+    assert (nsaid["status"], nsaid["response"]) == ("completed", "not_tolerated")
+
+
+def test_negation_scope_does_not_swallow_the_next_drug(facts_of):
+    facts = facts_of("Tried ibuprofen without relief and gabapentin.")
+    assert care(facts, "nsaid")["status"] == "completed"
+    assert care(facts, "gabapentinoid")["status"] == "completed"
+
+
+@pytest.mark.parametrize("note, modality, status", [
+    ("No PT yet.", "physical_therapy", "not_done"),
+    ("If no better, refer to PT.", "physical_therapy", "planned"),
+    ("Physical therapy was not performed.", "physical_therapy", "not_done"),
+    ("Will consider acupuncture.", "acupuncture", "planned"),
+    ("Currently taking Neurontin 300 mg TID.", "gabapentinoid", "ongoing"),
+    ("Completed chiropractic care with partial relief.", "chiropractic", "completed"),
+])
+def test_status(facts_of, note, modality, status):
+    assert care(facts_of(note), modality)["status"] == status
+
+
+def test_planned_care_has_no_weeks_or_response(facts_of):
+    entry = care(facts_of("Plan: start PT 2x/week for 6 weeks."), "physical_therapy")
+    assert entry["status"] == "planned"
+    assert (entry["weeks"], entry["response"]) == (None, None)
+
+
+@pytest.mark.parametrize("note, weeks", [
+    ("Completed six weeks of physical therapy.", 6.0),
+    ("PT for 6-8 weeks with some relief.", 6.0),
+    ("Completed 8 visits of PT over 4 weeks.", 4.0),
+    ("Completed 12 visits of PT.", None),
+    ("Chiropractic care for 3 months.", 13.04),
+])
+def test_weeks(facts_of, note, weeks):
+    assert facts_of(note)["conservative_care"][0]["weeks"] == weeks
+
+
+def test_one_entry_per_modality_with_worst_response_and_longest_duration(facts_of):
+    facts = facts_of("Ibuprofen for 4 weeks helped. Naproxen for 8 weeks caused GI upset.")
+    nsaids = [c for c in facts["conservative_care"] if c["modality"] == "nsaid"]
+    assert len(nsaids) == 1
+    assert (nsaids[0]["weeks"], nsaids[0]["response"]) == (8.0, "not_tolerated")
+
+
+@pytest.mark.parametrize("name, modality", [
+    ("Norco", "opioid"), ("Neurontin", "gabapentinoid"), ("Cymbalta", "antidepressant"), ("Flexeril", "muscle_relaxant"),
+    ("Lidoderm", "topical"), ("Medrol dose pack", "oral_steroid"), ("Celebrex", "nsaid"), ("Tylenol", "acetaminophen"),
+])
+def test_brand_names_map_to_their_class(facts_of, name, modality):
+    assert care(facts_of(f"Tried {name} without relief."), modality) is not None
+
+
+def test_family_history_care_is_ignored(facts_of):
+    assert facts_of("Mother had physical therapy and gabapentin.")["conservative_care"] == []
+
+
+def test_allergies_are_not_care(facts_of):
+    assert facts_of("ALLERGIES: codeine, ibuprofen.")["conservative_care"] == []
+
+
+@pytest.mark.parametrize("note, mme", [
+    ("MEDICATIONS: oxycodone 10 mg q6h prn.", 60),
+    ("MEDICATIONS: Norco 10/325 TID.", 30),
+    ("MEDICATIONS: fentanyl patch 25 mcg/h every 72 hours.", 60),
+    ("MEDICATIONS: tramadol 50 mg BID, hydromorphone 2 mg q4-6h prn.", 80),
+    ("Current MME is 45 per day. Oxycodone 5 mg q6h.", 45),
+    ("Stopped oxycodone last year.", None),
+    ("No opioids.", None),
+])
+def test_opioid_mme(facts_of, note, mme):
+    assert facts_of(note)["opioid_mme_per_day"] == mme
+
+
+@pytest.mark.parametrize("note, anticoagulated", [
+    ("MEDICATIONS: Eliquis 5 mg BID.", True),
+    ("MEDICATIONS: clopidogrel 75 mg daily.", True),
+    ("MEDICATIONS: aspirin 81 mg daily.", False),
+    ("Not on any blood thinners.", False),
+    ("MEDICATIONS: gabapentin.", None),
+    ("FAMILY HISTORY: father on warfarin.", None),
+])
+def test_anticoagulation(facts_of, note, anticoagulated):
+    assert facts_of(note)["anticoagulated"] is anticoagulated

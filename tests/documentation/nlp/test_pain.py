@@ -1,0 +1,94 @@
+import datetime
+
+import pytest
+
+SPEC_NOTE = ("Low back pain radiating down the left leg for 8 months. Completed\n6 weeks of PT without improvement; "
+             "ibuprofen 800 mg TID caused GI upset. Denies bowel or\nbladder changes. Pain 7/10. MRI 3/2025: L4-5 disc "
+             "herniation contacting the L5 root.")
+
+
+def test_spec_example_pain(facts_of):
+    pain = facts_of(SPEC_NOTE)["pain"]
+    assert pain == {"regions": ["lumbar"], "laterality": "left", "duration_months": 8.0, "nrs_current": 7,
+                    "radicular": True, "axial": None}
+
+
+def test_evidence_quotes_the_note(facts_of):
+    facts = facts_of(SPEC_NOTE)
+    evidence = facts["evidence"]["pain.nrs_current"]
+    assert SPEC_NOTE[evidence["start"]:evidence["end"]] == evidence["text"] == "7/10"
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("Pain 9/10 at intake, today 5/10.", 5),
+    ("Pain has ranged 4-9/10.\nASSESSMENT: Lumbar radiculopathy. NRS 7/10 today.", 7),
+    ("Pain has ranged 4-9/10.", 4),
+    ("She rates her pain at 6 out of 10.", 6),
+    ("VAS 70/100.", 7),
+    ("Worst pain 10/10, currently 3/10.", 3),
+    ("Seen 3/10/2025 for follow-up.", None),
+])
+def test_current_pain_score(facts_of, note, expected):
+    assert facts_of(note)["pain"]["nrs_current"] == expected
+
+
+@pytest.mark.parametrize("note, months", [
+    ("Neck pain for six weeks.", 1.4),
+    ("Low back pain x 2 years.", 24.0),
+    ("Low back pain since March 2024.", 15.0),
+    ("Knee pain for several weeks.", None),
+    ("Back pain for 6-8 months.", 6.0),
+    ("Back pain that started 3 months ago.", 3.0),
+])
+def test_pain_duration_in_months(facts_of, note, months):
+    assert facts_of(note)["pain"]["duration_months"] == months
+
+
+def test_since_uses_the_date_in_the_note_header(facts_of):
+    facts = facts_of("Date of Service: 01/15/2025\nHPI: neck pain since March 2024.", note_date=None)
+    assert facts["note_date"] == "2025-01-15"
+    assert facts["pain"]["duration_months"] == 10.5
+
+
+def test_since_without_any_date_is_null(facts_of):
+    assert facts_of("Back pain since March 2024.", note_date=None)["pain"]["duration_months"] is None
+
+
+def test_therapy_weeks_are_not_pain_duration(facts_of):
+    assert facts_of("Back pain. Completed 6 weeks of PT.")["pain"]["duration_months"] is None
+
+
+@pytest.mark.parametrize("note, radicular", [
+    ("Low back pain radiating to the right leg.", True),
+    ("Axial low back pain. Denies radiating symptoms.", False),
+    ("Low back pain.", None),
+])
+def test_radicular(facts_of, note, radicular):
+    assert facts_of(note)["pain"]["radicular"] is radicular
+
+
+@pytest.mark.parametrize("note, axial", [
+    ("Back pain is predominantly axial.", True),
+    ("Back pain > leg pain.", True),
+    ("Leg pain greater than back pain.", False),
+    ("Pain is 80% back and 20% leg.", True),
+    ("Low back pain.", None),
+])
+def test_axial(facts_of, note, axial):
+    assert facts_of(note)["pain"]["axial"] is axial
+
+
+def test_bilateral_and_regions(facts_of):
+    pain = facts_of("Chronic neck pain and low back pain radiating into both legs.")["pain"]
+    assert pain["regions"] == ["cervical", "lumbar"]
+    assert pain["laterality"] == "bilateral"
+
+
+def test_family_history_is_not_the_patients_pain(facts_of):
+    pain = facts_of("FAMILY HISTORY: mother with knee pain and neck pain.\nHPI: Low back pain.")["pain"]
+    assert pain["regions"] == ["lumbar"]
+
+
+def test_header_date_beats_the_given_date(facts_of):
+    facts = facts_of("DOS: 2025-02-03\nBack pain.", note_date=datetime.date(2020, 1, 1))
+    assert facts["note_date"] == "2025-02-03"
