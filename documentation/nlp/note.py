@@ -112,7 +112,6 @@ def read_note(text: str) -> ReadNote:
     if not text.strip():
         return note
     nlp = get_pipeline()
-    rules: dict = {}
     pieces = _chunks(unwrap(text[:MAX_NOTE_CHARS]))
     for (base, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces)):
         first_sentence = len(note.sentences)
@@ -134,7 +133,7 @@ def read_note(text: str) -> ReadNote:
                 continue
             note.mentions.append(Mention(
                 label=ent.label_, start=base + ent.start_char, end=base + ent.end_char, text=ent.text,
-                meta=rules.get(ent.label_, {}).get(ent.text.lower()) or _meta(ent),
+                meta=_meta(ent),
                 sentence=index, section=section_of(ent.start),
                 negated="NEGATED_EXISTENCE" in context, hypothetical="HYPOTHETICAL" in context,
                 historical="HISTORICAL" in context, family="FAMILY" in context or section_of(ent.start) == "family_history",
