@@ -114,3 +114,24 @@ def test_highlighting_escapes_the_note_and_merges_overlapping_evidence():
     assert "&lt;b&gt;Pain&lt;/b&gt;" in html
     assert html.count("<mark") == 1
     assert "pain.nrs_current; pain.axial; function.odi_percent" in html
+
+
+def test_read_notes_queues_what_the_current_extractor_has_not_read(api, celery_worker, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from documentation.management.commands import read_notes
+
+    note = post_note(api)
+    out = StringIO()
+    call_command("read_notes", stdout=out)
+    assert out.getvalue().startswith("0 notes queued")
+
+    monkeypatch.setattr(read_notes, "EXTRACTOR_VERSION", "999.0.0")
+    monkeypatch.setattr(services, "EXTRACTOR_VERSION", "999.0.0")
+    call_command("read_notes", stdout=out)
+
+    assert "1 notes queued for extractor 999.0.0" in out.getvalue()
+    if celery_worker is None:  # in-process: already read; a real worker runs its own extractor version
+        assert NoteFacts.objects.filter(document__fhir_id=note["id"], extractor_version="999.0.0").exists()
