@@ -116,7 +116,7 @@ class LineSectionizer(Sectionizer):
     than everything else it does; ``doc._.sections`` is the same."""
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = self._Sectionizer__matcher(doc)
+        matches = [match for match in self._Sectionizer__matcher(doc) if _starts_a_header(doc, match[1])]
         rule_map = self._Sectionizer__matcher.rule_map
         sections = []
         if not matches or matches[0][1] != 0:
@@ -127,6 +127,15 @@ class LineSectionizer(Sectionizer):
             sections.append(Section(rule.category, start, end, end, body_end, None, rule))
         doc._.sections = sections
         return doc
+
+
+def _starts_a_header(doc: Doc, start: int) -> bool:
+    """A header begins a line or follows the end of a sentence: "Psychological assessment: done"
+    is a sentence, not the Assessment section."""
+    if start == 0:
+        return True
+    previous = doc[start - 1]
+    return previous.is_space or previous.is_punct or not previous.is_alpha
 
 
 @Language.factory("clinical_sectionizer")

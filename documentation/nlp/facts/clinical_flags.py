@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from documentation.nlp.facts.evidence import evidence, set_fact
-from documentation.nlp.note import ReadNote
+from documentation.nlp.note import Mention, ReadNote, Sentence
 
 FLAG_ORDER = ["bowel_bladder_dysfunction", "saddle_anesthesia", "progressive_weakness", "fever_or_infection",
               "unexplained_weight_loss", "history_of_cancer"]
@@ -34,33 +34,78 @@ def extract_red_flags(note: ReadNote, facts: dict) -> None:
     ]
 
 
-CLEARED = re.compile(r"\b(?:cleared|clearance\s+(?:obtained|received|granted|given)|passed|approved|appropriate\s+candidate|suitable\s+candidate|no\s+(?:psychological\s+)?contraindications?)\b", re.I)
-NOT_CLEARED = re.compile(r"\b(?:not\s+cleared|did\s+not\s+clear|not\s+(?:a\s+)?(?:suitable|appropriate)\s+candidate|failed|not\s+approved|contraindicat(?:ed|ion)s?\s+(?:identified|noted|found))\b", re.I)
+# A clearance is often stated in the sentence after the one naming the evaluation ("Psychological
+# evaluation: completed 07/2025. He is cleared to proceed."), so the sentences that follow it in the
+# same section are read too. Other clearances (medical, cardiac, surgical) are not psychological.
+_OTHER_CLEARANCE = r"(?<!medically\s)(?<!medical\s)(?<!cardiac\s)(?<!surgical\s)(?<!dental\s)"
+CLEARED = re.compile(
+    rf"\b(?:{_OTHER_CLEARANCE}cleared|{_OTHER_CLEARANCE}clearance\s+(?:obtained|received|granted|given|on\s+file|documented|completed)"
+    r"|(?:psych\w*\s+)?clearance\s+(?:is\s+|was\s+)?(?:on\s+file|in\s+(?:the\s+)?chart)"
+    r"|(?:an?\s+)?(?:appropriate|suitable|good|acceptable|reasonable|excellent)\s+candidate"
+    r"|no\s+(?:psychological\s+|psychiatric\s+|behavioral\s+)?(?:contraindications?|barriers?|concerns?\s+(?:that\s+)?(?:would\s+)?preclud\w*)"
+    r"|recommend(?:s|ed)?\s+(?:proceeding|that\s+(?:we|he|she|they|the\s+patient)\s+proceed|moving\s+forward)"
+    r"|(?:ok|okay|fine|safe)\s+to\s+proceed|(?:may|can)\s+proceed|supports?\s+(?:proceeding|the\s+trial|implant))",
+    re.I)
+NOT_CLEARED = re.compile(
+    r"\b(?:not\s+(?:been\s+|yet\s+been\s+)?(?:psychologically\s+)?cleared\s+(?:for|to|by)|not\s+(?:been\s+)?(?:psychologically\s+)?cleared(?!\s+yet)|did\s+not\s+clear|(?:does|did|would)\s+not\s+(?:recommend|support)\s+(?:proceeding|the\s+trial|implant)"
+    r"|not\s+(?:a\s+|an\s+)?(?:suitable|appropriate|good)\s+candidate|(?:a\s+)?poor\s+candidate|recommend(?:s|ed)?\s+against"
+    r"|clearance\s+(?:was\s+|is\s+|has\s+been\s+)?(?:withheld|denied|deferred)"
+    r"|contraindicat(?:ed|ions?)\s+(?:identified|noted|found|present))\b", re.I)
 DONE = re.compile(r"\b(?:completed|performed|done|obtained|underwent|undergone|was\s+seen|evaluated|results?|on\s+file|received)\b", re.I)
 PENDING = re.compile(r"\b(?:pending|scheduled|will|needs?|required|requires|to\s+be|awaiting|referred|referral|order(?:ed)?|not\s+yet)\b", re.I)
+# Read only after the evaluation's own name, in its sentence: "failed PT; psych eval passed".
+FAILED = re.compile(r"\b(?:failed|not\s+approved)\b", re.I)
+PASSED = re.compile(r"\b(?:passed|approved)\b", re.I)
+# Sentences after the evaluation's own that may carry its result.
+FOLLOWING_SENTENCES = 2
 
 
 def extract_psych(note: ReadNote, facts: dict) -> None:
     for mention in note.of("PSYCH_EVAL"):
         if mention.family:
             continue
-        sentence = note.sentence_of(mention)
-        text = sentence.text
-        tail = text[mention.start - sentence.start:]
-        if NOT_CLEARED.search(tail):
-            set_fact(facts, "psych_eval.done", True, note.text, mention.start, mention.end)
-            set_fact(facts, "psych_eval.cleared", False, note.text, mention.start, mention.end)
-            return
-        if CLEARED.search(text) and not mention.negated:
-            set_fact(facts, "psych_eval.done", True, note.text, mention.start, mention.end)
-            set_fact(facts, "psych_eval.cleared", True, note.text, mention.start, mention.end)
-            return
-        if mention.negated or mention.hypothetical or PENDING.search(text):
+        if mention.hypothetical:
             set_fact(facts, "psych_eval.done", False, note.text, mention.start, mention.end)
             continue
-        if DONE.search(text):
+        sentence = note.sentence_of(mention)
+        result = _result(note, sentence, mention)
+        if result is not None:
+            cleared, start, end = result
+            set_fact(facts, "psych_eval.done", True, note.text, mention.start, mention.end)
+            set_fact(facts, "psych_eval.cleared", cleared, note.text, start, end)
+            return
+        if mention.negated or PENDING.search(sentence.text):
+            set_fact(facts, "psych_eval.done", False, note.text, mention.start, mention.end)
+            continue
+        if DONE.search(sentence.text):
             set_fact(facts, "psych_eval.done", True, note.text, mention.start, mention.end)
             return
+
+
+def _result(note: ReadNote, sentence: Sentence, mention: Mention) -> tuple[bool, int, int] | None:
+    """(cleared, start, end) stated in the evaluation's sentence or the next ones of its section."""
+    window = [sentence]
+    for following in note.sentences[sentence.index + 1:sentence.index + 1 + FOLLOWING_SENTENCES]:
+        if following.section != sentence.section:
+            break
+        window.append(following)
+    for part in window:
+        text = part.text
+        if PENDING.search(text) and not DONE.search(text) and not NOT_CLEARED.search(text):
+            continue
+        not_cleared = NOT_CLEARED.search(text)
+        if part is sentence and not not_cleared:
+            not_cleared = FAILED.search(text, mention.start - sentence.start)
+        if not_cleared:
+            return False, part.start + not_cleared.start(), part.start + not_cleared.end()
+        if mention.negated and part is sentence:
+            continue
+        cleared = CLEARED.search(text)
+        if not cleared and part is sentence:
+            cleared = PASSED.search(text, mention.start - sentence.start)
+        if cleared:
+            return True, part.start + cleared.start(), part.start + cleared.end()
+    return None
 
 
 # ICD-10-CM: a letter, two digits, then a dot and up to four characters. Codes without their dot

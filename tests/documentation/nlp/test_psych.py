@@ -1,0 +1,32 @@
+import pytest
+
+
+@pytest.mark.parametrize("note, done, cleared", [
+    ("Pre-implant psychological evaluation was done in May. The psychologist found him an appropriate candidate.", True, True),
+    ("Psych eval completed last month; psychology recommends proceeding with the stimulator trial.", True, True),
+    ("Behavioral health evaluation performed 04/2025: no psychological contraindication to neuromodulation.", True, True),
+    ("Psychological assessment: done 02/10/2025.\nShe was cleared for a spinal cord stimulator trial.", True, True),
+    ("Psychology clearance is on file from March.", True, True),
+    ("He was psychologically cleared for implantation by Dr. Lowe.", True, True),
+    ("Psych evaluation was completed in January. The psychologist did not clear him for a trial and advised CBT first.",
+     True, False),
+    ("The psychological evaluation was performed; he is not a suitable candidate until his depression is treated.",
+     True, False),
+    ("Psychological testing done. Clearance was deferred pending treatment of PTSD.", True, False),
+    ("She has not had a psychological evaluation yet.", False, None),
+    ("Psych evaluation pending; will proceed once cleared.", False, None),
+])
+def test_psych_clearance_phrasings(facts_of, note, done, cleared):
+    assert facts_of(note)["psych_eval"] == {"done": done, "cleared": cleared}
+
+
+def test_other_clearances_are_not_psychological(facts_of):
+    note = "Psych eval completed 05/2025, report not yet received. Medically cleared by cardiology for the procedure."
+    assert facts_of(note)["psych_eval"]["cleared"] is None
+
+
+def test_a_header_word_inside_a_sentence_does_not_open_a_section():
+    from documentation.nlp.note import read_note
+
+    note = read_note("Neuropsychological assessment: normal memory.\nHe walks daily.")
+    assert {sentence.section for sentence in note.sentences} == {None}
