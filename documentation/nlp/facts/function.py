@@ -7,7 +7,10 @@ import re
 from documentation.nlp.facts.evidence import set_fact
 from documentation.nlp.note import ReadNote
 
-_SCORE = (r"\s*(?:\(\s*[A-Za-z]+\s*\)\s*)?(?:score|total)?\s*(?:is|was|of|at|=|:|-)?\s*(?:score\s*)?(?:of\s*)?"
+# Between the index's name and its value: "(NDI)", "score", "today", "is now", "was", ":" in any order.
+_FILLER = (r"(?:\s*(?:\(\s*[A-Za-z]+\s*\)|score|total|today|now|currently|presently|this\s+visit|at\s+this\s+visit|measured"
+           r"|is|was|of|at|=|:|-))*")
+_SCORE = (rf"{_FILLER}\s*"
           r"(?P<v>\d{1,3}(?:\.\d+)?)\s*(?P<unit>%|percent\b|/\s*50\b|/\s*100\b|out\s+of\s+50\b|out\s+of\s+100\b)?")
 INDEX = {
     "function.odi_percent": re.compile(rf"\b(?:ODI|Oswestry(?:\s+Disability)?(?:\s+Index)?(?:\s+Questionnaire)?){_SCORE}", re.I),
@@ -37,12 +40,48 @@ ADL_FALSE = re.compile(
     r"|no\s+limitations?\s+(?:in|with|on)\s+(?:ADLs|activities|daily\s+activities|work)|full\s+(?:duty|function))\b", re.I)
 
 
+# Limits on daily life or work stated in plain words; a family the target phrases cannot list.
+_ACTIVITY = (r"(?:golf(?:ing)?|garden(?:ing)?|(?:grocery\s+)?shopping|driv(?:e|ing)|work(?:ing)?|walk(?:ing|s)?|run(?:ning)?"
+             r"|jog(?:ging)?|exercis(?:e|ing)|hik(?:e|ing)|cook(?:ing)?|clean(?:ing)?|bowling|fishing|danc(?:e|ing)|swim(?:ming)?"
+             r"|cycling|bik(?:e|ing)|play(?:ing)?|lift(?:ing)?"
+             r"|(?:taking|using|climbing|doing|managing|manage|take|use|climb|do)\s+(?:the\s+)?(?:stairs|steps|housework|chores|yard\s?work)"
+             r"|stairs|housework|chores|yard\s?work|mow(?:ing)?|vacuum(?:ing)?|travel(?:ing|ling)?|stand(?:ing)?|sit(?:ting)?"
+             r"|dress(?:ing)?|bath(?:e|ing)|shower(?:ing)?|kneel(?:ing)?|bend(?:ing)?|carry(?:ing)?"
+             r"|(?:(?:his|her|their)\s+)?(?:\w+\s+)?(?:hobbies|job|usual\s+activities))")
+_SELF_CARE = r"(?:dressing|bathing|showering|toileting|grooming|(?:putting\s+on\s+)?(?:his|her|their)?\s*(?:socks|shoes|pants)|putting\s+on\s+\w+|self[-\s]care|ADLs|activities\s+of\s+daily\s+living|getting\s+dressed|housework|chores)"
+ADL_TRUE = re.compile(
+    r"\b(?:"
+    r"(?:out\s+of|off(?:\s+of)?)\s+work|(?:missed|missing|misses)\s+(?:\w+\s+){0,4}?(?:work|shifts?)"
+    r"|(?:has\s+not|hasn't|have\s+not|haven't|not)\s+(?:been\s+(?:able\s+to\s+)?)?(?:worked|work|returned\s+to\s+work|been\s+working)"
+    r"|(?:unable\s+to|cannot|can't|can\s+not|could\s+not|couldn't|can\s+no\s+longer|no\s+longer\s+able\s+to|not\s+able\s+to)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
+    r"|(?:stopped|quit|given\s+up|gave\s+up|had\s+to\s+(?:stop|quit|give\s+up|leave)|no\s+longer)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
+    r"|(?:leaving|left|leaves)\s+work\s+early|(?:on|taking|took)\s+(?:FMLA|medical\s+leave|short[-\s]term\s+disability|long[-\s]term\s+disability|disability\s+leave|workers'?\s+comp\w*)"
+    r"|(?:needs?|needing|requires?|requiring)\s+(?:\w+\s+)?(?:help|assistance)\s+(?:with\s+|for\s+)?" + _SELF_CARE +
+    r"|(?:limits?|limited|limiting|restricts?|restricted|interferes?\s+with|interfering\s+with)\s+(?:his|her|their|the\s+patient's)\s+(?:ability\s+to\s+)?" + _ACTIVITY +
+    r"|(?:difficulty|trouble|struggles?|struggling)\s+(?:with\s+)?" + _SELF_CARE +
+    r")\b", re.I)
+# "He does not need help", "never missed work": the limit is denied.
+ADL_DENIED = re.compile(r"\b(?:no|not|never|denies|denied|without|none)\b[^.;,]{0,15}$", re.I)
+ADL_CONDITIONAL = re.compile(r"\b(?:if|unless|should|would|return\s+(?:precautions|sooner|if)|goals?)\b", re.I)
+# Sections where such words describe the exam, the plan or someone else, not the patient's daily life.
+NOT_DAILY_LIFE = {"family_history", "physical_exam", "plan", "assessment_and_plan", "imaging", "medications"}
+
+
 def _adl(note: ReadNote, facts: dict) -> None:
-    mentions = [m for m in note.of("ADL_LIMIT") if not m.family and not m.hypothetical]
+    mentions = [m for m in note.of("ADL_LIMIT") if not m.family and not m.hypothetical and not _names_an_index(note, m)]
     affirmed = [m for m in mentions if not m.negated]
     if affirmed:
         set_fact(facts, "function.adl_limited", True, note.text, affirmed[0].start, affirmed[0].end)
         return
+    for sentence in note.sentences:
+        if sentence.section in NOT_DAILY_LIFE or ADL_CONDITIONAL.search(sentence.text):
+            continue
+        for match in ADL_TRUE.finditer(sentence.text):
+            if ADL_DENIED.search(sentence.text[:match.start()]) and not match.group().lower().startswith(("not", "has", "have")):
+                continue
+            set_fact(facts, "function.adl_limited", True, note.text,
+                     sentence.start + match.start(), sentence.start + match.end())
+            return
     for sentence in note.sentences:
         match = ADL_FALSE.search(sentence.text)
         if match:
@@ -51,3 +90,10 @@ def _adl(note: ReadNote, facts: dict) -> None:
             return
     if mentions:
         set_fact(facts, "function.adl_limited", False, note.text, mentions[0].start, mentions[0].end)
+
+
+def _names_an_index(note: ReadNote, mention) -> bool:
+    """'Disability' in 'Neck Disability Index' or 'Oswestry Disability' names a score, not a limit."""
+    before = note.text[max(0, mention.start - 12):mention.start].lower()
+    after = note.text[mention.end:mention.end + 12].lower()
+    return "oswestry" in before or "neck" in before or after.lstrip().startswith(("index", "questionnaire", "score"))

@@ -1,0 +1,34 @@
+import pytest
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("She has been out of work since the injury.", True),
+    ("He missed three shifts last week because of the pain.", True),
+    ("Has not returned to work since February.", True),
+    ("She is no longer able to garden and had to give up bowling.", True),
+    ("He quit his construction job in the spring.", True),
+    ("Now on short-term disability.", True),
+    ("Requires assistance with bathing.", True),
+    ("His wife helps; he needs help putting on his shoes.", True),
+    ("The pain limits her ability to stand at the register.", True),
+    ("He can't climb the stairs to his bedroom anymore.", True),
+    ("Independent with all activities of daily living.", False),
+    ("Never missed work because of it.", False),
+    ("He stopped naproxen because of reflux.", None),
+    ("Return sooner if unable to walk.", None),
+    ("Neck Disability Index: 30%.", None),
+    ("Oswestry Disability Index 22%.", None),
+])
+def test_daily_life_and_work_limits(facts_of, note, expected):
+    assert facts_of(note)["function"]["adl_limited"] is expected
+
+
+@pytest.mark.parametrize("note, field, expected", [
+    ("Neck Disability Index today is 32%.", "ndi_percent", 32),
+    ("NDI currently 21 out of 50.", "ndi_percent", 42),
+    ("His Neck Disability Index was 17/50 at this visit.", "ndi_percent", 34),
+    ("Oswestry score now 19/50.", "odi_percent", 38),
+    ("Oswestry Disability Index (ODI) is now 40%.", "odi_percent", 40),
+])
+def test_disability_index_with_words_between_name_and_score(facts_of, note, field, expected):
+    assert facts_of(note)["function"][field] == expected
