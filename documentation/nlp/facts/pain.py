@@ -7,7 +7,7 @@ import re
 
 from documentation.nlp.facts.dates import SINCE, months_since
 from documentation.nlp.facts.evidence import set_fact
-from documentation.nlp.facts.quantities import durations
+from documentation.nlp.facts.quantities import NUMBER, durations, parse_number
 from documentation.nlp.note import Mention, ReadNote
 
 # Sections whose mentions are not about the pain being treated now.
@@ -157,39 +157,61 @@ def _radicular(note: ReadNote, facts: dict) -> None:
         set_fact(facts, "pain.radicular", not chosen.negated, note.text, chosen.start, chosen.end)
 
 
-_LIMB = r"(?:leg|legs|arm|arms|extremity|radicular|buttock|lower\s+extremity|upper\s+extremity)"
-_AXIAL = r"(?:axial|back|neck|low\s+back|lumbar)"
-_MORE = r"(?:>|greater\s+than|worse\s+than|more\s+than|exceeds|predominates\s+over|over)"
+_LIMB = r"(?:leg|legs|arm|arms|extremity|extremities|radicular|buttock|thigh|lower\s+extremity|upper\s+extremity|sciatica|sciatic)"
+_AXIAL = r"(?:axial|back|neck|low\s+back|lumbar|cervical|spine|spinal)"
+_MORE = (r"(?:>|greater\s+than|more\s+than|exceeds|predominates\s+over|over|outweighs"
+         r"|(?:much\s+|far\s+|significantly\s+|a\s+lot\s+|considerably\s+)?(?:worse|stronger|more\s+severe|more\s+bothersome|more\s+intense|more\s+troublesome)\s+than"
+         r"|bothers?\s+(?:him|her|them|the\s+patient)\s+(?:much\s+|far\s+)?more\s+than)")
+# "the leg pain is (now) (still) ...": a copula and a few adverbs between the pain and the comparison.
+_IS = r"(?:\s+(?:is|are|has\s+been|remains?|now|still|really|currently|clearly|by\s+far))*"
+_MAIN = (r"(?:the\s+|his\s+|her\s+|their\s+)?(?:main|dominant|predominant|primary|chief|major|principal|biggest|worst|most\s+bothersome)"
+         r"\s+(?:problem|complaint|issue|concern|symptom|pain\s+generator|source\s+of\s+pain|pain)")
+_MOST = r"what\s+bothers\s+(?:him|her|them|the\s+patient)\s+(?:the\s+)?most"
+_PAIN = r"(?:\s+(?:pain|symptoms?|component|complaints?))?"
 AXIAL_TRUE = [
-    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|purely|largely|principally)\s+{_AXIAL}\b", re.I),
-    re.compile(rf"\b{_AXIAL}\s+(?:pain\s+|symptoms\s+)?{_MORE}\s+{_LIMB}", re.I),
-    re.compile(rf"\b{_AXIAL}\s+(?:pain\s+)?(?:predominates|predominant|is\s+predominant|dominant)\b", re.I),
-    re.compile(rf"\b{_LIMB}\s+(?:pain\s+)?(?:<|less\s+than)\s+{_AXIAL}", re.I),
+    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|purely|largely|principally|exclusively|entirely|strictly)\s+{_AXIAL}\b", re.I),
+    re.compile(rf"\b{_AXIAL}{_PAIN}{_IS}\s+{_MORE}\s+(?:the\s+|any\s+|his\s+|her\s+|their\s+)?{_LIMB}", re.I),
+    re.compile(rf"\b{_AXIAL}{_PAIN}{_IS}\s+(?:predominates|predominant|dominant|dominates|{_MAIN}|{_MOST})\b", re.I),
+    re.compile(rf"\b{_LIMB}{_PAIN}{_IS}\s+(?:<|less\s+than|milder\s+than|minor|minimal)", re.I),
+    # "axial low back pain", "pain is axial", "both axial": the pain is described as axial.
+    re.compile(r"\baxial\s+(?:(?:low|lower|mid|upper)\s+)?(?:back|neck|spine|spinal|lumbar|cervical|thoracic|lumbosacral)?\s*pain\b", re.I),
+    re.compile(r"\b(?:pain|symptoms|both)\s+(?:(?:is|are|remains?)\s+)?(?:(?:purely|entirely|all)\s+)?axial\b(?!\s+(?:and|&|with|plus|as\s+well)\b)", re.I),
 ]
 AXIAL_FALSE = [
-    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|largely|principally)\s+(?:radicular|leg|arm|extremity)\b", re.I),
-    re.compile(rf"\b{_LIMB}\s+(?:pain\s+|symptoms\s+)?{_MORE}\s+{_AXIAL}", re.I),
-    re.compile(rf"\b{_LIMB}\s+(?:pain\s+)?(?:predominates|predominant|is\s+predominant|dominant)\b", re.I),
-    re.compile(rf"\b{_AXIAL}\s+(?:pain\s+)?(?:<|less\s+than)\s+{_LIMB}", re.I),
+    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|largely|principally)\s+(?:radicular|leg|arm|extremity|limb)\b", re.I),
+    re.compile(rf"\b{_LIMB}{_PAIN}{_IS}\s+{_MORE}\s+(?:the\s+|any\s+|his\s+|her\s+|their\s+)?{_AXIAL}", re.I),
+    re.compile(rf"\b{_LIMB}{_PAIN}{_IS}\s+(?:predominates|predominant|dominant|dominates|{_MAIN}|{_MOST})\b", re.I),
+    re.compile(rf"\b{_AXIAL}{_PAIN}{_IS}\s+(?:<|less\s+than|milder\s+than|minor|minimal)", re.I),
 ]
+# "axial and radicular pain", "both axial and leg pain": neither predominates.
+AXIAL_MIXED = re.compile(rf"\baxial\s+(?:and|&|plus|with)\s+(?:\w+\s+)?{_LIMB}|{_LIMB}\s+(?:\w+\s+)?(?:and|&|plus)\s+axial\b|about\s+equal|equally", re.I)
+def _share_of(name: str) -> str:
+    return rf"(?P<{name}>\d{{1,3}}\s*%|{NUMBER}\s+(?:percent|per\s+cent))"
+
+
+
 PERCENT_SPLIT = re.compile(
-    rf"(?P<a>\d{{1,3}})\s*%\s*(?P<first>{_AXIAL}|{_LIMB})\b[^.;%]{{0,30}}?(?P<b>\d{{1,3}})\s*%\s*(?P<second>{_AXIAL}|{_LIMB})\b", re.I)
+    _share_of("a") + rf"\s*(?:of\s+(?:the\s+|his\s+|her\s+)?(?:pain\s+)?(?:is\s+)?(?:in\s+(?:the\s+)?)?)?(?P<first>{_AXIAL}|{_LIMB})\b[^.;%]{{0,30}}?"
+    + _share_of("b") + rf"\s*(?:of\s+(?:the\s+|his\s+|her\s+)?(?:pain\s+)?(?:is\s+)?(?:in\s+(?:the\s+)?)?)?(?P<second>{_AXIAL}|{_LIMB})\b", re.I)
 
 
-AXIAL_HINT = re.compile(r"predomin|primarily|mainly|mostly|purely|largely|principally|dominant|greater\s+than|worse\s+than|more\s+than|less\s+than|exceeds|[<>%]", re.I)
+AXIAL_HINT = re.compile(r"predomin|primarily|mainly|mostly|purely|largely|principally|dominant|dominat|greater\s+than|worse\s+than|more\s+than"
+                        r"|less\s+than|exceeds|outweigh|bother|axial|main|chief|major|primary|worst|percent|[<>%]", re.I)
 
 
 def _axial(note: ReadNote, facts: dict) -> None:
     for sentence in note.sentences:
         if sentence.section in {"family_history"} or not AXIAL_HINT.search(sentence.text):
             continue
+        if AXIAL_MIXED.search(sentence.text):
+            continue
         split = PERCENT_SPLIT.search(sentence.text)
         if split:
             first_axial = re.fullmatch(_AXIAL, split.group("first"), re.I) is not None
             second_axial = re.fullmatch(_AXIAL, split.group("second"), re.I) is not None
             if first_axial != second_axial:
-                axial_share = int(split.group("a")) if first_axial else int(split.group("b"))
-                limb_share = int(split.group("b")) if first_axial else int(split.group("a"))
+                a, b = _share(split.group("a")), _share(split.group("b"))
+                axial_share, limb_share = (a, b) if first_axial else (b, a)
                 if axial_share != limb_share:
                     set_fact(facts, "pain.axial", axial_share > limb_share, note.text,
                              sentence.start + split.start(), sentence.start + split.end())
@@ -201,3 +223,7 @@ def _axial(note: ReadNote, facts: dict) -> None:
                     set_fact(facts, "pain.axial", value, note.text,
                              sentence.start + match.start(), sentence.start + match.end())
                     return
+
+
+def _share(text: str) -> float:
+    return parse_number(re.sub(r"\s*(?:%|percent|per\s+cent)$", "", text, flags=re.I)) or 0.0

@@ -92,3 +92,21 @@ def test_family_history_is_not_the_patients_pain(facts_of):
 def test_header_date_beats_the_given_date(facts_of):
     facts = facts_of("DOS: 2025-02-03\nBack pain.", note_date=datetime.date(2020, 1, 1))
     assert facts["note_date"] == "2025-02-03"
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("Her buttock and thigh pain is far worse than the back pain.", False),
+    ("The arm symptoms are now clearly the chief complaint.", False),
+    ("His neck pain remains the main problem; arm tingling is occasional.", True),
+    ("Low back pain is much more bothersome than the leg pain.", True),
+    ("The sciatica bothers him more than his back.", False),
+    ("Axial lumbar pain without radiation.", True),
+    ("Her symptoms are purely axial.", True),
+    ("About eighty percent back and twenty percent leg.", True),
+    ("Roughly 30% neck and 70% arm pain.", False),
+    ("Axial and radicular pain in roughly equal measure.", None),
+    ("Neck and arm pain are equally bothersome.", None),
+    ("Pain with axial loading on exam.", None),
+])
+def test_axial_predominance_phrasings(facts_of, note, expected):
+    assert facts_of(note)["pain"]["axial"] is expected
