@@ -27,25 +27,58 @@ def extract_pain(note: ReadNote, facts: dict, note_date: datetime.date | None) -
     _axial(note, facts)
 
 
-LATERALITY = re.compile(r"\b(left|right|bilateral|bilaterally|both\s+(?:legs|arms|sides|lower\s+extremities|knees|hips|buttocks))\b",
-                        re.I)
+LATERALITY = re.compile(r"\b(left|right|bilateral|bilaterally|both\s+(?:legs|arms|sides|lower\s+extremities|knees|hips|buttocks|thighs|shoulders))\b"
+                        r"(?![-\s]handed)", re.I)
+_BODY = (r"(?:knees?|hips?|shoulders?|SI\b|SIJ|sacroiliac|legs?|arms?|buttocks?|groin|thighs?|calf|calves|neck|(?:low|lower|upper|mid)[-\s]?back"
+         r"|back|trapezius|scapula|shoulder\s+blade|flank|gluteal|paraspinal|foot|feet|hands?|elbow|ankle|sciatica|lumbar|cervical|thoracic"
+         r"|coccyx|sided|side)")
+# A side named in a sentence without a recognised site: "left groin and thigh pain", "R knee",
+# "left-sided, band-like pain". "L"/"R" count only right before a body part.
+SIDE_OF_BODY = re.compile(
+    rf"\b(?:(?P<word>left|right|bilateral)(?:[-\s]sided\b|\s+(?:\w+[\s/-]+){{0,2}}?{_BODY}\b)|(?P<letter>[LR])\.?\s+{_BODY}\b)", re.I)
+# "bilateral L3-L5 medial branch blocks": the side of a procedure or a study, not of the pain.
+SIDE_OF_SOMETHING_ELSE = {"PROCEDURE", "IMAGING", "FINDING"}
 
 
 def _laterality(note: ReadNote, facts: dict, sites: list[Mention]) -> None:
     radicular = [m for m in note.of("RADICULAR") if m.affirmed and m.section not in NOT_THE_COMPLAINT]
-    for index in sorted({m.sentence for m in sites + radicular}):
-        sentence = note.sentences[index]
-        if sentence.section in {"physical_exam", "imaging", "procedure"}:
+    with_site = {m.sentence for m in sites + radicular}
+    for sentence in note.sentences:
+        if sentence.section in NOT_THE_COMPLAINT | {"physical_exam", "imaging", "procedure", "plan"}:
             continue
-        found = list(LATERALITY.finditer(sentence.text))
-        if not found:
+        if sentence.index in with_site:
+            found = [m for m in LATERALITY.finditer(sentence.text) if not _names_another_side(note, sentence, m)]
+            spans = [(m.start(), m.end(), m.group(1).lower().split()[0]) for m in found]
+            spans += [(m.start(), m.end(), {"l": "left", "r": "right"}[m.group("letter").lower()])
+                      for m in SIDE_OF_BODY.finditer(sentence.text) if m.group("letter")]
+            spans.sort()
+        elif PAIN_WORD.search(sentence.text) or len(sentence.text.split()) <= 4:
+            found = [m for m in SIDE_OF_BODY.finditer(sentence.text) if not _names_another_side(note, sentence, m)]
+            spans = [(m.start(), m.end(), (m.group("word") or {"l": "left", "r": "right"}[m.group("letter").lower()]).lower())
+                     for m in found]
+        else:
             continue
-        words = {m.group(1).lower().split()[0] for m in found}
+        if not spans:
+            continue
+        words = {word for _, _, word in spans}
         side = "bilateral" if words & {"bilateral", "bilaterally", "both"} or {"left", "right"} <= words else words.pop()
-        first = found[0]
-        set_fact(facts, "pain.laterality", side, note.text,
-                 sentence.start + first.start(), sentence.start + found[-1].end())
+        set_fact(facts, "pain.laterality", side, note.text, sentence.start + spans[0][0], sentence.start + spans[-1][1])
         return
+
+
+_BODY_WORD = re.compile(rf"\b{_BODY}", re.I)
+
+
+def _names_another_side(note: ReadNote, sentence, match) -> bool:
+    """The side word qualifies a procedure, study or finding that follows it without naming a body
+    part or pain on the way ('bilateral L3, L4 medial branch radiofrequency ablation')."""
+    end = sentence.start + match.end()
+    for mention in note.in_sentence(sentence.index):
+        if mention.label in SIDE_OF_SOMETHING_ELSE and end <= mention.start <= end + 60:
+            between = note.text[end:mention.start]
+            if not (re.search(r"[;.]", between) or PAIN_WORD.search(between) or _BODY_WORD.search(between)):
+                return True
+    return False
 
 
 PAIN_WORD = re.compile(r"\b(?:pain|ache|aching|symptoms|sciatica|radiculopathy|lbp|cervicalgia|lumbago|discomfort)\b", re.I)

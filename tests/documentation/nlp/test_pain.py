@@ -110,3 +110,21 @@ def test_header_date_beats_the_given_date(facts_of):
 ])
 def test_axial_predominance_phrasings(facts_of, note, expected):
     assert facts_of(note)["pain"]["axial"] is expected
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("Right groin and lateral hip pain for a year.", "right"),
+    ("R hip.", "right"),
+    ("L SIJ pain, worse with stairs.", "left"),
+    ("Right-sided burning pain along the ribs.", "right"),
+    ("Low back pain; here to request bilateral L4, L5 medial branch radiofrequency ablation.", None),
+    ("Neck pain. He is a right-handed electrician.", None),
+    ("Pain 7/10 before the block, now centred on the left low back.", "left"),
+])
+def test_side_of_the_pain(facts_of, note, expected):
+    assert facts_of(note)["pain"]["laterality"] == expected
+
+
+def test_before_marks_only_its_own_clause_as_planned(facts_of):
+    facts = facts_of("Pain 6/10, down from 9/10 before the block, located over the sacroiliac joint, SI joint pain.")
+    assert facts["pain"]["regions"] == ["sacroiliac"]
