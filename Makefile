@@ -23,7 +23,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: install
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest

@@ -17,9 +17,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="do not create or print logins")
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where PracOps will be served")
 
     @transaction.atomic
-    def handle(self, *args, quiet_logins: bool = False, **options):
+    def handle(self, *args, quiet_logins: bool = False, base_url: str = "http://127.0.0.1:8000", **options):
         ensure_roles()
         summary = import_bundle(demo_bundle())
         created = sum(summary.created.values())
@@ -39,9 +40,9 @@ class Command(BaseCommand):
         staff.groups.add(Group.objects.get(name="front_office"))
         _, token = create_api_client(name="demo-ehr", role="integration")
         self.stdout.write(self.style.SUCCESS(
-            "\n  Admin:          http://127.0.0.1:8000/admin/   user admin      password " + password
-            + "\n  Front office:   http://127.0.0.1:8000/admin/   user frontdesk  password " + staff_password
-            + "\n  FHIR API:       http://127.0.0.1:8000/fhir/metadata"
-            + "\n  API token (role integration): " + token
-            + "\n  Try: curl -H 'Authorization: Bearer " + token + "' 'http://127.0.0.1:8000/fhir/Patient?name=alvarez'\n"
+            f"\n  Admin:          {base_url}/admin/   user admin      password {password}"
+            f"\n  Front office:   {base_url}/admin/   user frontdesk  password {staff_password}"
+            f"\n  FHIR API:       {base_url}/fhir/metadata"
+            f"\n  API token (role integration): {token}"
+            f"\n  Try: curl -H 'Authorization: Bearer {token}' '{base_url}/fhir/Patient?name=alvarez'\n"
         ))
