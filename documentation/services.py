@@ -11,6 +11,8 @@ from django.db import transaction
 from documentation.models import NoteFacts
 from documentation.nlp.extract import EXTRACTOR_VERSION, extract_facts
 from documentation.observations import NOTE_FACT_SYSTEM, score_observations
+from pracops.audit.models import AuditEvent
+from pracops.audit.services import record_many
 from pracops.records.models import DocumentReference, Observation
 from pracops.records.registry import KINDS
 from pracops.records.services import create_resource, update_resource
@@ -45,13 +47,19 @@ def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | 
 
 def _record_scores(document: DocumentReference, facts: dict) -> None:
     resource = KINDS["DocumentReference"].to_fhir(document)
+    events = []
     for observation in score_observations(facts=facts, document=resource):
         identifier = observation["identifier"][0]["value"]
         existing = Observation.objects.filter(
             identifiers__system=NOTE_FACT_SYSTEM, identifiers__value=identifier
         ).first()
         if existing is None:
-            create_resource(resource=observation)
+            op = create_resource(resource=observation)
         else:
-            update_resource(resource_type="Observation", fhir_id=existing.fhir_id,
-                            resource={**observation, "id": existing.fhir_id})
+            op = update_resource(resource_type="Observation", fhir_id=existing.fhir_id,
+                                 resource={**observation, "id": existing.fhir_id})
+        if op.result in ("created", "updated"):
+            events.append(dict(action="C" if op.result == "created" else "U", resource_type="Observation",
+                               resource_id=op.fhir_id, patient_id=document.patient.fhir_id))
+    # Changes made by the software are audited like anyone's.
+    record_many(events, user=None, source=AuditEvent.Source.TASK)

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from documentation import services
 from documentation.highlight import highlight
 from documentation.models import NoteFacts
+from pracops.audit.models import AuditEvent
 from pracops.records.models import DocumentReference, Observation
 from tests.celery_worker import wait_for
 from tests.factories import DocumentReferenceFactory, PatientFactory
@@ -42,6 +43,8 @@ def test_a_note_posted_to_the_fhir_api_is_read_and_its_pain_score_becomes_an_obs
     assert observation.value_number == 7
     assert observation.resource["derivedFrom"] == [{"reference": f"DocumentReference/{note['id']}"}]
     assert observation.status == "preliminary"
+    assert AuditEvent.objects.filter(source="task", action="C", resource_type="Observation",
+                                     resource_id=observation.fhir_id).exists()
 
 
 def test_reading_a_note_again_with_the_same_extractor_changes_nothing(api, celery_worker):
