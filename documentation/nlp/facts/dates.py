@@ -48,7 +48,9 @@ def note_date_in_header(text: str) -> datetime.date | None:
 
 
 SINCE = re.compile(
-    rf"\b(?:since|starting\s+in|started\s+in|began\s+in|beginning\s+in|onset\s+in|onset|began|started)\s+"
+    rf"\b(?:since|starting\s+in|started\s+in|began\s+in|beginning\s+in|onset\s+in|onset|began|started"
+    # "since a fall at work in May 2016", "since her fusion in April 2021": an event, then its date.
+    rf"|since\s+(?:[\w'/-]+\s+){{1,8}}?(?:in|on|of)(?:\s+(?:early|mid|late))?)\s+"
     rf"(?:(?:early|mid|late)[\s-]+)?(?:{MONTH}(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})"
     rf"|(?P<nm>\d{{1,2}})/(?:(?P<nd>\d{{1,2}})/)?(?P<ny>\d{{4}}|\d{{2}})\b)",
     re.I,

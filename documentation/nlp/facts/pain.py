@@ -83,39 +83,65 @@ def _names_another_side(note: ReadNote, sentence, match) -> bool:
 
 PAIN_WORD = re.compile(r"\b(?:pain|ache|aching|symptoms|sciatica|radiculopathy|lbp|cervicalgia|lumbago|discomfort)\b", re.I)
 DURATION_CUE = re.compile(
-    r"(?:\bfor|\bx|×|\bover|\bpast|\blast|\blasting|\bof|\bnow|\bapproximately|\babout|\bnearly|\balmost|~|\bthe|\bsome)\s*$", re.I)
+    r"(?:\bfor|\bx|×|\bover|\bpast|\blast|\blasting|\bof|\bnow|\bapproximately|\babout|\bnearly|\balmost|~|\bthe|\bsome"
+    r"|\bduration\s*[:-]?|\bhistory\s*[:-]|\blong-?standing\s*\(?"
+    # "low back pain, 9 months": the duration right after the pain it qualifies.
+    r"|\b(?:pain|ache|symptoms|sciatica|radiculopathy)\s*[,:(–-])\s*$", re.I)
+# Qualifiers between the cue and the number: "for more than 5 years", "(>10 years)".
+QUALIFIER = re.compile(r"(?:\s*(?:more\s+than|greater\s+than|over|at\s+least|nearly|almost|about|approximately|roughly|around|>|≥|~|\+))+\s*$", re.I)
+PAIN_OF = re.compile(r"\s*of\s+(?:[\w/-]+\s+){0,4}?(?:pain|ache|symptoms|sciatica|radiculopathy|discomfort)\b", re.I)
+# "Onset 10 months ago", "rear-ended 14 weeks ago", a template's "Duration: 7 months": the complaint's
+# start or length told without the word pain.
+ONSET = re.compile(r"\b(?:duration|onset|began|begun|started|starting|injury|injured|accident|fall|fell|collision|rear-ended|MVA|MVC|lifting|twisted)\b", re.I)
 NOT_PAIN_DURATION = {"CARE", "DRUG", "PROCEDURE", "IMAGING"}
+# Words that make a nearby duration that of a treatment's relief, not of the pain.
+RELIEF_WORDS = re.compile(r"\b(?:relief|lasted|wore\s+off|benefit|improvement|better)\b", re.I)
 
 
 def _duration(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
     for sentence in note.sentences:
         if sentence.section in NOT_THE_COMPLAINT | {"imaging", "procedure", "plan", "physical_exam"}:
             continue
-        pain_words = [m.start() for m in PAIN_WORD.finditer(sentence.text)]
-        if not pain_words:
+        found = _durations_in(note, sentence, note_date)
+        if found:
+            months, start, end = min(found, key=lambda candidate: candidate[1])
+            set_fact(facts, "pain.duration_months", round(months, 1), note.text, sentence.start + start, sentence.start + end)
+            return
+
+
+def _durations_in(note: ReadNote, sentence, note_date: datetime.date | None) -> list[tuple[float, int, int]]:
+    """(months, start, end) of each statement of the pain's duration in the sentence."""
+    text = sentence.text
+    pain_words = [m.start() for m in PAIN_WORD.finditer(text)]
+    others = [m.start - sentence.start for m in note.in_sentence(sentence.index) if m.label in NOT_PAIN_DURATION]
+    onset_only = not pain_words
+    if onset_only and (others or not ONSET.search(text)):
+        return []
+    found = []
+    for duration in durations(text):
+        before = QUALIFIER.sub("", text[max(0, duration.start - 30):duration.start])
+        after = text[duration.end:duration.end + 50]
+        ago = after.lstrip().lower().startswith("ago")
+        if onset_only and not (ago or re.search(r"\bduration\s*[:-]?\s*$", before, re.I)):
             continue
-        others = [m.start - sentence.start for m in note.in_sentence(sentence.index) if m.label in NOT_PAIN_DURATION]
-        for duration in durations(sentence.text):
-            before = sentence.text[max(0, duration.start - 25):duration.start]
-            after = sentence.text[duration.end:duration.end + 20].lower()
-            if not (DURATION_CUE.search(before) or after.lstrip().startswith(("ago", "history", "hx", "duration"))):
-                continue
-            if re.match(r"\s*(?:of|with)\s+(?:\w+\s+){0,2}(?:therapy|pt|relief|treatment|physical)\b", after) or "relief" in before.lower():
-                continue
+        if not (DURATION_CUE.search(before) or ago or after.lstrip().lower().startswith(("history", "hx", "duration"))
+                or PAIN_OF.match(after)):
+            continue
+        if re.match(r"\s*(?:of|with)\s+(?:\w+\s+){0,2}(?:therapy|pt|relief|treatment|physical)\b", after, re.I):
+            continue
+        if RELIEF_WORDS.search(text[max(0, duration.start - 50):duration.start]):
+            continue
+        if pain_words:
             pain_distance = min(abs(p - duration.start) for p in pain_words)
             if any(abs(o - duration.start) < pain_distance for o in others):
                 continue
-            set_fact(facts, "pain.duration_months", round(duration.months(), 1), note.text,
-                     sentence.start + duration.start, sentence.start + duration.end)
-            return
-        if note_date is not None:
-            match = SINCE.search(sentence.text)
-            if match:
-                months = months_since(match, note_date)
-                if months is not None:
-                    set_fact(facts, "pain.duration_months", round(months, 1), note.text,
-                             sentence.start + match.start(), sentence.start + match.end())
-                    return
+        found.append((duration.months(), duration.start, duration.end))
+    if note_date is not None and pain_words:
+        for match in SINCE.finditer(text):
+            months = months_since(match, note_date)
+            if months is not None:
+                found.append((months, match.start(), match.end()))
+    return found
 
 
 NRS_PATTERNS = [

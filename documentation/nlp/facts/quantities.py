@@ -37,7 +37,9 @@ UNITS = {
     "year": "years", "years": "years", "yr": "years", "yrs": "years",
 }
 UNIT = r"(?P<unit>hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
-DURATION = re.compile(rf"(?<![\w./])(?:{RANGE})\s*(?:\+\s*)?-?\s*{UNIT}", re.IGNORECASE)
+# "two and a half years", "a year and a half": the half is added to the count.
+DURATION = re.compile(rf"(?<![\w./])(?:{RANGE})(?P<half>\s+and\s+a\s+half)?\s*(?:\+\s*)?-?\s*{UNIT}(?P<half_after>\s+and\s+a\s+half\b)?(?![-\s]+old\b)",
+                      re.IGNORECASE)
 
 
 def parse_number(text: str) -> float | None:
@@ -79,6 +81,8 @@ def durations(text: str) -> list[Duration]:
         value = parse_number(match.group("low"))
         if value is None:
             continue
+        if match.group("half") or match.group("half_after"):
+            value += 0.5
         found.append(Duration(value, UNITS[match.group("unit").lower()], match.start(), match.end()))
     return found
 

@@ -128,3 +128,20 @@ def test_side_of_the_pain(facts_of, note, expected):
 def test_before_marks_only_its_own_clause_as_planned(facts_of):
     facts = facts_of("Pain 6/10, down from 9/10 before the block, located over the sacroiliac joint, SI joint pain.")
     assert facts["pain"]["regions"] == ["sacroiliac"]
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("Neck pain for more than 3 years.", 36.0),
+    ("Chronic knee pain (>8 years).", 96.0),
+    ("Right hip pain, 5 months, after a fall.", 5.0),
+    ("Eight weeks of left-sided low back pain.", 1.8),
+    ("Onset was 6 weeks ago while gardening.", 1.4),
+    ("Duration: 4 months.", 4.0),
+    ("Shoulder pain for two and a half years.", 30.0),
+    ("Low back pain since a lifting injury at work in December 2024.", 6.0),
+    ("Low back pain since January 2023; the last RFA gave relief that lasted about nine months.", 29.0),
+    ("A 61-year-old man with neck pain.", None),
+    ("He stopped ibuprofen 2 weeks ago.", None),
+])
+def test_pain_duration_phrasings(facts_of, note, expected):
+    assert facts_of(note, datetime.date(2025, 6, 2))["pain"]["duration_months"] == expected
