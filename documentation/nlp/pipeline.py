@@ -116,7 +116,7 @@ class LineSectionizer(Sectionizer):
     than everything else it does; ``doc._.sections`` is the same."""
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = [match for match in self._Sectionizer__matcher(doc) if _starts_a_header(doc, match[1])]
+        matches = [match for match in self._Sectionizer__matcher(doc) if _starts_a_header(doc, match[1], match[2])]
         rule_map = self._Sectionizer__matcher.rule_map
         sections = []
         if not matches or matches[0][1] != 0:
@@ -129,12 +129,14 @@ class LineSectionizer(Sectionizer):
         return doc
 
 
-def _starts_a_header(doc: Doc, start: int) -> bool:
+def _starts_a_header(doc: Doc, start: int, end: int) -> bool:
     """A header begins a line or follows the end of a sentence: "Psychological assessment: done"
-    is a sentence, not the Assessment section."""
+    is a sentence, not the Assessment section. A one-letter header (SOAP "S:", "P:") must begin a line."""
     if start == 0:
         return True
     previous = doc[start - 1]
+    if len(doc[start].text) == 1 and doc[start].is_alpha:
+        return "\n" in previous.text
     return previous.is_space or previous.is_punct or not previous.is_alpha
 
 
