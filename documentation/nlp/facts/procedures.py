@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from documentation.nlp.facts.evidence import evidence
@@ -15,9 +16,14 @@ NO_RELIEF = re.compile(
     r"|\bnot\s+helpful\b|\bineffective\b|\bno\s+response\b|\bnegative\s+(?:block|response)\b", re.I)
 FULL_RELIEF = re.compile(r"\b(?:complete|total|full)\s+(?:\w+\s+)?relief\b|\bpain[\s-]free\b", re.I)
 RELIEF_DURATION_CUE = re.compile(r"(?:\bfor|\blasting|\blasted|\bx|×|\bover|\bduring|\bapproximately|\babout|\bnearly|~)\s*(?:the\s+)?(?:first\s+|next\s+)?$", re.I)
-COUNT_BEFORE = re.compile(r"\b(?P<n>two|three|four|2|3|4)\s+(?:(?:prior|previous|separate|diagnostic|confirmatory|lumbar|cervical|bilateral|sets?\s+of|rounds?\s+of)\s+){0,3}$", re.I)
+# "two rounds of thoracic paraspinal trigger point injections": up to four words between the count and
+# the procedure, none of them a unit ("2 weeks ago had an ESI" is one).
+COUNT_BEFORE = re.compile(
+    r"\b(?P<n>two|three|four|2|3|4)\s+(?:(?!(?:weeks?|days?|months?|years?|hours?|mg|ago|times|levels?)\b)[\w-]+\s+){0,4}$", re.I)
 COUNT_AFTER = re.compile(r"^\s*(?:x\s*(?P<x>[2-4])\b|\((?P<p>[2-4])\)|(?P<t>[2-4])\s*times\b)", re.I)
 SKIP_SECTIONS = {"family_history", "procedure", "plan"}
+# "60% x 6 weeks", "50% for two weeks": a percent followed by how long it lasted is relief.
+RELIEF_DURATION_AFTER = re.compile(r"\s*(?:relief\s+)?(?:x|×|for|lasting)\s*(?:about\s+|approximately\s+|~\s*)?(?:\d|a\b|an\b|one|two|three|four|five|six|seven|eight|nine|ten)", re.I)
 
 
 def _clause(text: str, position: int) -> tuple[int, int]:
@@ -39,11 +45,20 @@ def _distance(mention: Mention, start: int, end: int) -> int:
     return 0
 
 
+# A later clause that reports another session of the same procedure: "the confirmatory block on
+# 04/22 gave 90%", "right knee 12/16, 70% relief".
+SESSION_CUE = re.compile(r"\b(?:second|third|confirmatory|repeat(?:ed)?|another|subsequent|next|then|block|injection|session|"
+                         r"left|right)\b|\d{1,2}/\d{1,2}", re.I)
+# "the injection", "that block", "it": a later sentence still speaking of the same procedure.
+FOLLOWING_SENTENCES = 4
+HALF_RELIEF = re.compile(r"\b(?:about\s+|roughly\s+|nearly\s+|approximately\s+)?half\W{0,2}\s+(?:\w+\s+)?(?:relief|better|improvement)|(?:relief|better|improved)\s+by\s+(?:about\s+)?half\b", re.I)
+
+
 def extract_procedures(note: ReadNote, facts: dict) -> None:
-    procedures = [m for m in note.of("PROCEDURE") if m.affirmed and m.section not in SKIP_SECTIONS]
+    procedures = [m for m in note.of("PROCEDURE") if _done(note, m) and m.section not in SKIP_SECTIONS]
     entries: list[dict] = []
     by_sentence: dict[int, list[Mention]] = {}
-    for mention in procedures:
+    for mention in note.of("PROCEDURE"):
         by_sentence.setdefault(mention.sentence, []).append(mention)
     for mention in procedures:
         sentence = note.sentence_of(mention)
@@ -57,41 +72,140 @@ def extract_procedures(note: ReadNote, facts: dict) -> None:
         def mine(start: int, end: int) -> bool:
             return all(_distance(mention, start, end) <= _distance(p, start, end) for p in peers)
 
-        relief = None
-        relief_end = None
-        for value, start, end in percents(clause):
-            context = clause[max(0, start - 25):end + 25]
-            if RELIEF_WORD.search(context) and mine(base + start, base + end):
-                relief, relief_end = value, end
-                break
-        if relief is None:
-            for pattern, value in ((NO_RELIEF, 0.0), (FULL_RELIEF, 100.0)):
-                match = pattern.search(clause)
-                if match and mine(base + match.start(), base + match.end()):
-                    relief, relief_end = value, match.end()
-                    break
-        weeks = None
-        if relief is not None and relief > 0:
-            for duration in durations(clause):
-                if clause[duration.end:duration.end + 8].lower().lstrip().startswith("ago"):
-                    continue
-                before = clause[max(0, duration.start - 25):duration.start]
-                after = clause[duration.end:duration.end + 20].lower()
-                if not (RELIEF_DURATION_CUE.search(before) or after.lstrip().startswith(("of relief", "relief"))
-                        or (relief_end is not None and 0 <= duration.start - relief_end <= 30)):
-                    continue
-                if not mine(base + duration.start, base + duration.end):
-                    continue
-                weeks = round(duration.weeks(), 2)
-                break
-        count = _count(note, mention)
-        entry = {"type": mention.meta.get("type"), "relief_percent": relief, "relief_weeks": weeks,
-                 "evidence": evidence(note.text, mention.start, mention.end)}
-        if count > 1:
-            entries.extend(dict(entry) for _ in range(count))
+        if _is_a_label(note, mention, by_sentence[sentence.index]):
             continue
-        _add(entries, entry)
+        statements = []
+        own = _relief_statement(clause, base, mine)
+        later_parts = []
+        if own is not None:
+            statements.append(own[:2])
+            # "on 04/14 ..., 85% relief for 3 hours, and on 05/05 ..., 90% relief": more sessions in one clause.
+            rest = own[2]
+            later_parts.append((clause[rest:], base + rest))
+        later_parts = itertools.chain(later_parts, _later_clauses(note, sentence, clause_end, by_sentence, mention))
+        for later, later_base in later_parts:
+            while later.strip():
+                found = _relief_statement(later, later_base, lambda start, end: True)
+                if found is None or (statements and not SESSION_CUE.search(later[:found[2]])):
+                    break
+                statements.append(found[:2])
+                if found[2] == 0:
+                    break
+                later, later_base = later[found[2]:], later_base + found[2]
+        count = _count(note, mention)
+        if not statements:
+            statements = [(None, None)]
+        sessions = max(count, len(statements))
+        for index in range(sessions):
+            relief, weeks = statements[min(index, len(statements) - 1)]
+            entry = {"type": mention.meta.get("type"), "relief_percent": relief, "relief_weeks": weeks,
+                     "evidence": evidence(note.text, mention.start, mention.end)}
+            if sessions > 1:
+                entries.append(entry)
+            else:
+                _add(entries, entry)
     facts["prior_procedures"] = entries
+
+
+# "He underwent ... at the requested levels", "s/p RFA": a verb of the past in the mention's clause
+# wins over a planning word elsewhere in the sentence.
+DONE_BEFORE = re.compile(r"\b(?:underwent|had|has\s+had|received|s/p|status\s+post|completed|did)\b[^.;]{0,60}$", re.I)
+
+
+def _done(note: ReadNote, mention: Mention) -> bool:
+    if mention.affirmed:
+        return True
+    if mention.negated or mention.family:
+        return False
+    sentence = note.sentence_of(mention)
+    start, _ = _clause(sentence.text, mention.start - sentence.start)
+    return bool(DONE_BEFORE.search(sentence.text[start:mention.start - sentence.start]))
+
+
+# Words by which a later sentence names the procedure it reports on ("the block", "trial results").
+ANAPHORS = {
+    "scs_trial": r"trial|stimulator", "epidural_steroid_injection": r"injection|ESI|epidural|shot",
+    "medial_branch_block": r"block", "genicular_block": r"block", "radiofrequency_ablation": r"ablation|RFA|burn",
+    "facet_injection": r"injection|shot", "si_joint_injection": r"injection|shot", "trigger_point_injection": r"injection|TPI|shot",
+}
+ANY_ANAPHOR = re.compile(r"\b(?:trial|stimulator|injections?|ESI|epidural|shots?|blocks?|ablation|RFA|burn|TPIs?)\b", re.I)
+LATER_SENTENCES_STOP = {"PROCEDURE", "CARE", "DRUG"}
+
+
+def _is_a_label(note: ReadNote, mention: Mention, peers: list[Mention]) -> bool:
+    """'Prior ESIs: right L5 TFESI x2 ...': a heading naming what the sentence then lists."""
+    return bool(re.match(r"\s*:", note.text[mention.end:mention.end + 3])) and any(
+        p.start > mention.end and p.meta.get("type") == mention.meta.get("type") for p in peers)
+
+
+def _later_clauses(note: ReadNote, sentence, clause_end: int, by_sentence: dict, mention: Mention):
+    """The clauses after the mention's own that may still report its relief: the rest of its
+    sentence and the next sentences of its section, up to the next procedure, therapy or drug named.
+    A later sentence that names a kind of procedure must name this one's kind."""
+    if mention.meta.get("type") == "spine_surgery":
+        return
+    text = sentence.text
+    position = clause_end
+    while position < len(text):
+        start, end = _clause(text, position + 1)
+        if any(start <= p.start - sentence.start < end for p in by_sentence.get(sentence.index, ())):
+            return
+        yield text[start:end], sentence.start + start
+        position = end
+    own_words = re.compile(rf"\b(?:{ANAPHORS.get(mention.meta.get('type'), 'procedure')})", re.I)
+    for following in note.sentences[sentence.index + 1:sentence.index + 1 + FOLLOWING_SENTENCES]:
+        if following.section != sentence.section:
+            return
+        if ANY_ANAPHOR.search(following.text) and not own_words.search(following.text):
+            return
+        # Up to the next procedure, therapy or drug named: what follows is about that one.
+        stops = [m.start - following.start for m in note.in_sentence(following.index) if m.label in LATER_SENTENCES_STOP]
+        if stops:
+            if min(stops) > 0:
+                yield following.text[:min(stops)], following.start
+            return
+        yield following.text, following.start
+
+
+def _relief_statement(clause: str, base: int, mine) -> tuple[float | None, float | None, int] | None:
+    """(relief percent, relief weeks, end of the statement in the clause), or None when the clause
+    states no relief."""
+    relief = None
+    relief_end = None
+    for value, start, end in percents(clause):
+        context = clause[max(0, start - 40):end + 40]
+        if (RELIEF_WORD.search(context) or RELIEF_DURATION_AFTER.match(clause[end:])) and mine(base + start, base + end):
+            relief, relief_end = value, end
+            break
+    if relief is None:
+        for pattern, value in ((NO_RELIEF, 0.0), (FULL_RELIEF, 100.0), (HALF_RELIEF, 50.0)):
+            match = pattern.search(clause)
+            if match and mine(base + match.start(), base + match.end()):
+                relief, relief_end = value, match.end()
+                break
+    weeks = None
+    statement_end = relief_end or 0
+    if relief is None or relief > 0:
+        for duration in durations(clause):
+            if clause[duration.end:duration.end + 8].lower().lstrip().startswith("ago"):
+                continue
+            before = clause[max(0, duration.start - 25):duration.start]
+            after = clause[duration.end:duration.end + 20].lower()
+            tied_to_relief = after.lstrip().startswith(("of relief", "relief")) or re.search(
+                r"relief\s+(?:\w+\s+)?(?:for|lasting|lasted|x)\s*(?:about|approximately|roughly|~)?\s*$", before, re.I)
+            if relief is None and not tied_to_relief:
+                continue
+            if not (RELIEF_DURATION_CUE.search(before) or tied_to_relief
+                    or (relief_end is not None and 0 <= duration.start - relief_end <= 30)):
+                continue
+            if not mine(base + duration.start, base + duration.end):
+                continue
+            weeks = round(duration.weeks(), 2)
+            statement_end = max(statement_end, duration.end)
+            break
+    if relief is None and weeks is None:
+        return None
+    return relief, weeks, statement_end
 
 
 def _count(note: ReadNote, mention: Mention) -> int:

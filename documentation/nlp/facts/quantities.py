@@ -97,6 +97,11 @@ def percents(text: str) -> list[tuple[float, int, int]]:
     out = []
     for match in PERCENT.finditer(text):
         value = parse_number(match.group("low"))
+        high = parse_number(match.group("high")) if match.group("high") else None
+        if high is not None and value is not None and not value <= high <= 100:
+            # "2023 - 60%": a year or another number before a dash, not a range.
+            out.append((high, match.start("high"), match.end()))
+            continue
         if value is not None and 0 <= value <= 100:
             out.append((value, match.start(), match.end()))
     return out

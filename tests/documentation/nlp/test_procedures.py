@@ -1,0 +1,45 @@
+import pytest
+
+
+def relief(facts: dict) -> list[tuple]:
+    return sorted((p["type"], p["relief_percent"], p["relief_weeks"]) for p in facts["prior_procedures"])
+
+
+@pytest.mark.parametrize("note, expected", [
+    # relief told in the sentences after the procedure
+    ("She had a right L5-S1 transforaminal epidural steroid injection in May. Her diary shows 70% relief for 10 days.",
+     [("epidural_steroid_injection", 70, 1.43)]),
+    ("He returns after a left genicular nerve block. Unfortunately the block gave him no relief at all.",
+     [("genicular_block", 0, None)]),
+    # a year before a dash is not a range
+    ("Prior: right SI joint injection 2022 - 60% relief for 4 months.", [("si_joint_injection", 60, 17.38)]),
+    # a percent with how long it lasted, without the word relief
+    ("L facet injection 02/2025: 40% x 3 weeks.", [("facet_injection", 40, 3)]),
+    ("Cervical RFA in 2023 gave about half relief for six months.", [("radiofrequency_ablation", 50, 26.07)]),
+    # a duration of relief without a percent
+    ("Two sets of trigger point injections, each giving about two days of relief.",
+     [("trigger_point_injection", None, 0.29), ("trigger_point_injection", None, 0.29)]),
+])
+def test_relief_in_its_common_wordings(facts_of, note, expected):
+    assert relief(facts_of(note)) == expected
+
+
+def test_sessions_listed_with_their_own_relief(facts_of):
+    note = ("He has had two diagnostic medial branch blocks: on 03/03 with lidocaine, 75% relief for 2 hours, "
+            "and on 03/24 with bupivacaine, 85% relief for 5 hours.")
+    assert relief(facts_of(note)) == [("medial_branch_block", 75, 0.01), ("medial_branch_block", 85, 0.03)]
+
+
+def test_a_heading_naming_the_procedure_is_not_another_session(facts_of):
+    facts = facts_of("Prior RFAs: left L4-L5 RFA x2 in 2022 - 70% for 6 months each.")
+    assert relief(facts) == [("radiofrequency_ablation", 70, 26.07)] * 2
+
+
+def test_relief_of_a_later_drug_is_not_the_procedure_s(facts_of):
+    facts = facts_of("He had a lumbar ESI last year. Gabapentin gave 30% relief for a month.")
+    assert relief(facts) == [("epidural_steroid_injection", None, None)]
+
+
+def test_a_later_sentence_about_another_kind_of_procedure_is_not_this_one_s(facts_of):
+    facts = facts_of("Right L3-L5 radiofrequency ablation in 2021. A shot in his hip last month gave 80% relief.")
+    assert relief(facts) == [("radiofrequency_ablation", None, None)]
