@@ -25,7 +25,10 @@ def extract_red_flags(note: ReadNote, facts: dict) -> None:
                 continue
         if flag == "history_of_cancer" and mention.section == "family_history":
             continue
-        present = not mention.negated
+        # "afebrile" says the flag is absent; plain "weakness" is a fact only when denied.
+        present = not mention.negated and not mention.meta.get("absent")
+        if present and mention.meta.get("denial_only"):
+            continue
         if flag not in chosen or (present and not chosen[flag][0]):
             chosen[flag] = (present, mention.start, mention.end)
     facts["red_flags"] = [
