@@ -40,6 +40,11 @@ RESPONSES = [
 ]
 CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|\bwhile\b", re.I)
 CURRENT_WORDS = re.compile(r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking)|is\s+(?:on|in|taking|doing|attending)|takes|taking|attending)\b", re.I)
+# A course placed in the past: "in 2023", "last in 2022", "(completed 2024)", "did PT", "last year".
+PAST_IN_CLAUSE = re.compile(
+    r"\b(?:in|during|last\s+in|completed|finished|ended|stopped|through|until)\s+(?:(?:early|mid|late|the\s+spring\s+of|the\s+fall\s+of)\s+)?"
+    r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+)?(?:19|20)\d{2}\b|\blast\s+(?:year|spring|summer|fall|autumn|winter)\b"
+    r"|\b(?:did|completed|finished)\b", re.I)
 INJECTION_WORDS = re.compile(r"\b(?:inject\w*|epidural|block|ablation|infiltrat\w*|instilled|administered|depo)\b", re.I)
 NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
 
@@ -77,7 +82,16 @@ def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool
         return "not_done"
     if mention.hypothetical:
         return "planned"
-    if mention.current or mention.section == "medications":
+    sentence = note.sentence_of(mention)
+    start, end = _clause(sentence_text, mention.start - sentence.start)
+    clause = sentence_text[start:end]
+    # The mention's own clause speaks first: "PT 8 weeks in 2024" is done even in a medication list or
+    # when the sentence goes on to a medication "he still takes".
+    if mention.current or CURRENT_WORDS.search(clause):
+        return "ongoing"
+    if PAST_IN_CLAUSE.search(clause):
+        return "completed"
+    if mention.section == "medications":
         return "ongoing"
     if mention.historical:
         return "completed"

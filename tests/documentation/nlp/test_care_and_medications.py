@@ -92,3 +92,14 @@ def test_opioid_mme(facts_of, note, mme):
 ])
 def test_anticoagulation(facts_of, note, anticoagulated):
     assert facts_of(note)["anticoagulated"] is anticoagulated
+
+
+@pytest.mark.parametrize("note, modality, status", [
+    ("Chiropractic 6 visits in 2023, no lasting change; he still takes naproxen daily.", "chiropractic", "completed"),
+    ("Medications: duloxetine 30 mg daily. Prior: PT last in 2021 for 6 weeks.", "physical_therapy", "completed"),
+    ("Did acupuncture for a month last year with some benefit.", "acupuncture", "completed"),
+    ("Currently in PT since 2024, twice a week.", "physical_therapy", "ongoing"),
+    ("Chiropractic referral today.", "chiropractic", "planned"),
+])
+def test_a_course_placed_in_the_past_is_completed(facts_of, note, modality, status):
+    assert care(facts_of(note), modality)["status"] == status
