@@ -254,17 +254,27 @@ PERCENT_SPLIT = re.compile(
     + _share_of("b") + rf"\s*(?:of\s+(?:the\s+|his\s+|her\s+)?(?:pain\s+)?(?:is\s+)?(?:in\s+(?:the\s+)?)?)?(?P<second>{_AXIAL}|{_LIMB})\b", re.I)
 
 
-AXIAL_HINT = re.compile(r"predomin|primarily|mainly|mostly|purely|largely|principally|dominant|dominat|greater\s+than|worse\s+than|more\s+than"
-                        r"|less\s+than|exceeds|outweigh|bother|axial|main|chief|major|primary|worst|percent|[<>%]", re.I)
+# Words without which no pattern below can match: a substring test on the lowered sentence is
+# several times cheaper than a regular expression over every sentence of the note.
+AXIAL_KEYWORDS = ("predomin", "primarily", "mainly", "mostly", "purely", "largely", "principally", "dominant", "dominat",
+                  "than", "exceed", "outweigh", "bother", "axial", "main", "chief", "major", "primary", "worst",
+                  "percent", "per cent", "%", "<", ">", "equal", "minor", "minimal", "exclusively", "entirely", "strictly")
+
+
+PERCENT_SIGN = re.compile(r"%|\bper\s?cent\b", re.I)
+AXIAL_OR_LIMB = re.compile(rf"\b(?:{_AXIAL}|{_LIMB})\b", re.I)
 
 
 def _axial(note: ReadNote, facts: dict) -> None:
     for sentence in note.sentences:
-        if sentence.section in {"family_history"} or not AXIAL_HINT.search(sentence.text):
+        lowered = sentence.text.lower()
+        if sentence.section in {"family_history"} or not any(word in lowered for word in AXIAL_KEYWORDS) \
+                or not AXIAL_OR_LIMB.search(sentence.text):
             continue
         if AXIAL_MIXED.search(sentence.text):
             continue
-        split = PERCENT_SPLIT.search(sentence.text)
+        # Two shares are needed for a split; the pattern is costly, so count first.
+        split = PERCENT_SPLIT.search(sentence.text) if len(PERCENT_SIGN.findall(sentence.text)) >= 2 else None
         if split:
             first_axial = re.fullmatch(_AXIAL, split.group("first"), re.I) is not None
             second_axial = re.fullmatch(_AXIAL, split.group("second"), re.I) is not None
