@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from documentation.nlp.facts.clauses import clause_around
 from documentation.nlp.facts.dates import SINCE, months_since
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import WEEKS_PER_MONTH, durations
@@ -50,14 +51,7 @@ NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
 
 
 def _clause(text: str, position: int) -> tuple[int, int]:
-    start, end = 0, len(text)
-    for match in CLAUSE_BREAK.finditer(text):
-        if match.end() <= position:
-            start = match.end()
-        elif match.start() >= position:
-            end = match.start()
-            break
-    return start, end
+    return clause_around(text, position, CLAUSE_BREAK)
 
 
 def _responses(text: str) -> list[tuple[str, int, int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from documentation.nlp.facts.clauses import clause_around
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import durations, parse_number, percents
 from documentation.nlp.note import Mention, ReadNote
@@ -27,14 +28,7 @@ RELIEF_DURATION_AFTER = re.compile(r"\s*(?:relief\s+)?(?:x|×|for|lasting)\s*(?:
 
 
 def _clause(text: str, position: int) -> tuple[int, int]:
-    start, end = 0, len(text)
-    for match in CLAUSE_BREAK.finditer(text):
-        if match.end() <= position:
-            start = match.end()
-        elif match.start() >= position:
-            end = match.start()
-            break
-    return start, end
+    return clause_around(text, position, CLAUSE_BREAK)
 
 
 def _distance(mention: Mention, start: int, end: int) -> int:

@@ -1,0 +1,17 @@
+"""Clauses: the stretch of a sentence around a mention, between clause breaks."""
+
+from __future__ import annotations
+
+import re
+
+
+def clause_around(text: str, position: int, breaks: re.Pattern) -> tuple[int, int]:
+    """(start, end) of the clause of ``text`` holding ``position``, cut at ``breaks``."""
+    start, end = 0, len(text)
+    for match in breaks.finditer(text):
+        if match.end() <= position:
+            start = match.end()
+        elif match.start() >= position:
+            end = match.start()
+            break
+    return start, end
