@@ -15,3 +15,12 @@ def clause_around(text: str, position: int, breaks: re.Pattern) -> tuple[int, in
             end = match.start()
             break
     return start, end
+
+
+def distance(span_start: int, span_end: int, start: int, end: int) -> int:
+    """Characters between the span [span_start, span_end) and [start, end); 0 when they overlap."""
+    if end <= span_start:
+        return span_start - end
+    if start >= span_end:
+        return start - span_end
+    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from documentation.nlp.facts.clauses import clause_around
+from documentation.nlp.facts.clauses import clause_around, distance as span_distance
 from documentation.nlp.facts.dates import SINCE, months_since
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import WEEKS_PER_MONTH, durations
@@ -162,11 +162,7 @@ def _nearest_response(clause: str, clause_start: int, mention: Mention, peers: l
 
 
 def _distance(mention: Mention, start: int, end: int) -> int:
-    if end <= mention.start:
-        return mention.start - end
-    if start >= mention.end:
-        return start - mention.end
-    return 0
+    return span_distance(mention.start, mention.end, start, end)
 
 
 def _weeks(note: ReadNote, clause: str, clause_start: int, mention: Mention, neighbours: list[Mention], base: int,

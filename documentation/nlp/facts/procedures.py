@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from documentation.nlp.facts.clauses import clause_around
+from documentation.nlp.facts.clauses import clause_around, distance as span_distance
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import durations, parse_number, percents
 from documentation.nlp.note import Mention, ReadNote
@@ -32,11 +32,7 @@ def _clause(text: str, position: int) -> tuple[int, int]:
 
 
 def _distance(mention: Mention, start: int, end: int) -> int:
-    if end <= mention.start:
-        return mention.start - end
-    if start >= mention.end:
-        return start - mention.end
-    return 0
+    return span_distance(mention.start, mention.end, start, end)
 
 
 # A later clause that reports another session of the same procedure: "the confirmatory block on
