@@ -1,4 +1,6 @@
-"""Turn hand-written gold into exact gold: ``python tests/documentation/corpus/resolve_evidence.py [NAME ...]``.
+"""Turn hand-written gold into exact gold: ``python tests/documentation/corpus/resolve_evidence.py [--dir DIR] [NAME ...]``.
+
+``--dir`` names another folder of notes and gold (the held-out notes); the default is this corpus.
 
 A gold file may be written with evidence as a bare quote (``"evidence": "6 weeks of PT"``) or as
 ``{"text": ..., "after": ...}`` when the quote occurs more than once (the first occurrence after
@@ -57,8 +59,11 @@ def resolve(note: str, gold: dict) -> dict:
     return {"note_date": gold["note_date"], "facts": facts}
 
 
-def main(names: list[str]) -> int:
-    paths = [ROOT / f"{name}.json" for name in names] if names else sorted(ROOT.glob("*.json"))
+def main(args: list[str]) -> int:
+    folder = ROOT
+    if args[:1] == ["--dir"]:
+        folder, args = Path(args[1]), args[2:]
+    paths = [folder / f"{name}.json" for name in args] if args else sorted(folder.glob("*.json"))
     failed = 0
     for path in paths:
         note = path.with_suffix(".txt").read_text(encoding="utf-8")
