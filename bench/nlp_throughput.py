@@ -3,7 +3,14 @@
     .venv/bin/python bench/nlp_throughput.py [--runs 5] [--notes 200]
 
 Notes are composed from varied clinical sentences (seeded, so runs are comparable). Prints the
-median of several runs; the pipeline is built once before timing.
+median of several runs; the pipeline is built once before timing. In the same sitting it also
+times, on the same notes:
+
+- the note corpora under tests/documentation (hand-written notes of every form and length);
+- the trial's shape: a plain medSpaCy pipeline (blank English, spaCy's sentencizer, medSpaCy's
+  TargetMatcher with the project's target and drug rules, medSpaCy's ConText with its default
+  rules) that only parses and extracts nothing. On this VM the CPU's speed changes from sitting to
+  sitting, so the ratio to this baseline is the figure that compares across sittings.
 """
 
 from __future__ import annotations
@@ -61,11 +68,33 @@ def compose(words: int, rng: random.Random) -> str:
     return " ".join(parts)
 
 
-def notes_per_second(notes: list[str]) -> float:
+def notes_per_second(notes: list[str], read=extract_facts) -> float:
     start = time.perf_counter()
     for note in notes:
-        extract_facts(note)
+        read(note)
     return len(notes) / (time.perf_counter() - start)
+
+
+def trial_pipeline():
+    """The trial's plain medSpaCy pipeline (see the module docstring)."""
+    import medspacy  # noqa: F401
+    import spacy
+    from medspacy.target_matcher import TargetRule
+
+    from documentation.nlp.pipeline import RULES_DIR, _drug_rules
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    targets = nlp.add_pipe("medspacy_target_matcher")
+    targets.add(TargetRule.from_json(str(RULES_DIR / "targets.json")))
+    targets.add(_drug_rules())
+    nlp.add_pipe("medspacy_context")
+    return nlp
+
+
+def corpus_notes() -> list[str]:
+    root = Path(__file__).resolve().parents[1] / "tests" / "documentation"
+    return [path.read_text(encoding="utf-8") for folder in ("corpus", "heldout") for path in sorted((root / folder).glob("*.txt"))]
 
 
 def main() -> None:
@@ -82,6 +111,16 @@ def main() -> None:
     rates = [notes_per_second(notes) for _ in range(args.runs)]
     print(f"300-word notes: median {statistics.median(rates):.1f} notes/s over {args.runs} runs of {len(notes)} "
           f"(min {min(rates):.1f}, max {max(rates):.1f})")
+    trial = trial_pipeline()
+    trial(notes[0])
+    trial_rates = [notes_per_second(notes, trial) for _ in range(args.runs)]
+    print(f"  trial's plain medSpaCy pipeline, same notes: median {statistics.median(trial_rates):.1f} notes/s "
+          f"(PracOps is {statistics.median(rates) / statistics.median(trial_rates):.2f}x)")
+    corpus = corpus_notes()
+    corpus_words = sum(len(note.split()) for note in corpus)
+    corpus_rate = statistics.median(notes_per_second(corpus) for _ in range(args.runs))
+    print(f"hand-written notes ({len(corpus)}, {corpus_words / len(corpus):.0f} words on average): "
+          f"median {corpus_rate:.1f} notes/s, {corpus_rate * corpus_words / len(corpus):.0f} words/s")
     print("words  notes/s  words/s  ms/note")
     for words in (100, 300, 1000, 3000):
         count = max(10, 60_000 // words)
