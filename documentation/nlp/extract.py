@@ -20,7 +20,7 @@ from documentation.nlp.facts.procedures import extract_procedures
 from documentation.nlp.note import read_note
 
 # Changes whenever the rules or the code change what is extracted.
-EXTRACTOR_VERSION = "1.6.0"
+EXTRACTOR_VERSION = "1.7.0"
 
 
 def extract_facts(text: str, *, note_date: datetime.date | None = None) -> dict:

@@ -62,6 +62,10 @@ class ReadNote:
             self._by_label = {}
             for mention in self.mentions:
                 self._by_label.setdefault(mention.label, []).append(mention)
+                # One span can be two kinds of fact ("sciatica": a lumbar pain site and radicular pain);
+                # the pipeline keeps one entity per span, so the rule names its second kind in "also".
+                if "also" in mention.meta:
+                    self._by_label.setdefault(mention.meta["also"], []).append(mention)
         return list(self._by_label.get(label, ()))
 
     def sentence_of(self, mention: Mention) -> Sentence:
@@ -112,6 +116,7 @@ def read_note(text: str) -> ReadNote:
     if not text.strip():
         return note
     nlp = get_pipeline()
+    family_line = _family_lines(text)
     pieces = _chunks(unwrap(text[:MAX_NOTE_CHARS]))
     for (base, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces)):
         first_sentence = len(note.sentences)
@@ -136,10 +141,35 @@ def read_note(text: str) -> ReadNote:
                 meta=_meta(ent),
                 sentence=index, section=section_of(ent.start),
                 negated="NEGATED_EXISTENCE" in context, hypothetical="HYPOTHETICAL" in context,
-                historical="HISTORICAL" in context, family="FAMILY" in context or section_of(ent.start) == "family_history",
+                historical="HISTORICAL" in context,
+                family="FAMILY" in context or section_of(ent.start) == "family_history" or family_line(base + ent.start_char),
                 current="CURRENT" in context,
             ))
     return note
+
+
+# A line about a relative: "- Mother (58): lumbar fusion ...; takes oxycodone", "Father: Xarelto".
+_FAMILY_LINE = re.compile(
+    r"^[ \t]*(?:[-*•]\s*)?(?:(?:his|her|the\s+patient's|pt's)\s+)?(?:maternal\s+|paternal\s+)?"
+    r"(?:mother|father|mom|dad|sister|brother|son|daughter|aunt|uncle|grandmother|grandfather|cousin|parents|siblings?)"
+    r"\b[^:\n]{0,25}:", re.I | re.M)
+
+
+def _family_lines(text: str):
+    """offset -> whether its line is about a relative."""
+    import bisect
+
+    lines = [(m.start(), text.find("\n", m.start())) for m in _FAMILY_LINE.finditer(text)]
+    starts = [start for start, _ in lines]
+
+    def on_family_line(offset: int) -> bool:
+        position = bisect.bisect_right(starts, offset) - 1
+        if position < 0:
+            return False
+        end = lines[position][1]
+        return end < 0 or offset < end
+
+    return on_family_line
 
 
 def _meta(ent) -> dict:

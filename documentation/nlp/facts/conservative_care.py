@@ -20,32 +20,64 @@ STATUS_RANK = {"ongoing": 4, "completed": 3, "not_done": 2, "planned": 1}
 RESPONSES = [
     ("not_tolerated", re.compile(
         r"\b(?:not\s+tolerat\w*|poorly\s+tolerat\w*|(?:could|did|does|can)\s*(?:not|n't)\s+tolerate|intoleran\w*|side[\s-]effects?|adverse"
-        r"|GI\s+upset|upset\s+stomach|stomach\s+upset|dyspepsia|gastritis|GI\s+bleed\w*|ulcers?|nausea|vomiting|drowsiness|drowsy"
-        r"|sedation|sedating|sedated|dizziness|dizzy|constipation|rash|hives|itching|allergic\s+reaction|fogginess|foggy|brain\s+fog"
-        r"|weight\s+gain|swelling|edema|somnolence|caused|(?:stopped|discontinued|d/c'?d)\s+(?:due\s+to|because\s+of|secondary\s+to))\b",
+        r"|GI\s+upset|upset\s+stomach|stomach\s+upset|dyspepsia|gastritis|heartburn|reflux|GI\s+bleed\w*|ulcers?|nausea|nauseated|nauseous"
+        r"|vomiting|drowsiness|drowsy|sleepy|groggy|loopy|tired|fatigue|sedation|sedating|sedated|dizziness|dizzy|constipation|dry\s+mouth"
+        r"|rash|hives|itching|itchy|pruritus|(?:skin\s+)?irritation|allergic\s+reaction|fogginess|foggy|brain\s+fog|confusion|confused"
+        r"|hallucinat\w*|palpitations|insomnia|jittery|mood\s+changes|weight\s+gain|swelling|edema|somnolence|caused)\b",
         re.I)),
     ("failed", re.compile(
-        r"\b(?:without\s+(?:\w+\s+)?(?:relief|improvement|benefit|help|success|change|effect)|w/o\s+(?:\w+\s+)?(?:relief|improvement|benefit)"
-        r"|no\s+(?:\w+\s+)?(?:relief|improvement|benefit|change|help|response|difference|effect)|(?:did|does|has)\s*(?:not|n't)\s+(?:help|work|improve|relieve|provide|benefit)"
-        r"|not\s+(?:helpful|effective|beneficial|improved|better)|ineffective|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
-        r"|little\s+(?:\w+\s+)?(?:relief|improvement|benefit)|no\s+better|despite|refractory|worsened|made\s+(?:it|pain|things)\s+worse|no\s+lasting)\b",
+        r"\b(?:without\s+(?:\w+\s+)?(?:relief|improvement|benefit|help|success|change|effect|gains?|progress)"
+        r"|w/o\s+(?:\w+\s+)?(?:relief|improvement|benefit)"
+        r"|no\s+(?:\w+\s+)?(?:relief|improvement|benefit|change|help|response|difference|effect|gains?|progress)"
+        r"|(?:did|does|do|has|have|had|was|were|is)\s*(?:not|n't)\s+(?:really\s+|much\s+|seem\s+to\s+)?(?:help|work|improv|reliev|provid|benefit|effective|beneficial|do\s+(?:anything|much))\w*"
+        r"|never\s+(?:really\s+)?(?:help|work)\w*|not\s+(?:helpful|effective|beneficial|improved|better)|not\s+much\s+(?:help|relief|benefit|better)"
+        r"|ineffective|useless|did\s+nothing|no\s+good|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
+        r"|little\s+(?:\w+\s+)?(?:relief|improvement|benefit)|no\s+better|despite|refractory|worsened|plateaued"
+        r"|made\s+(?:it|pain|things)\s+worse|no\s+lasting)\b",
         re.I)),
     ("partial", re.compile(
         r"\b(?:partial(?:ly)?|some\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)|mild(?:ly)?\s+(?:relief|improvement|benefit|helpful|improved|better)"
         r"|modest(?:ly)?|moderate\s+(?:relief|improvement|benefit)|temporary|temporarily|short[\s-]lived|transient|limited\s+(?:relief|improvement|benefit)"
-        r"|somewhat|slight(?:ly)?|incomplete|helped\s+(?:a\s+)?little|helps\s+(?:a\s+)?little|take\s+the\s+edge\s+off|takes\s+the\s+edge\s+off)\b",
+        r"|somewhat|slight(?:ly)?|incomplete|t(?:ake|akes|ook|aking)\s+the\s+edge\s+off|(?:down|better)\s+some\b"
+        r"|help(?:s|ed|ing)?\s+(?:(?:only\s+)?(?:a\s+)?little(?:\s+bit)?|a\s+bit|some(?:what)?|slightly|marginally|mildly)"
+        # relief that lasts hours or a day or two is temporary: "helps for a day or so"
+        r"|(?:help(?:s|ed|ing)?|relief|better)\s+for\s+(?:only\s+)?(?:a|an|one|two|a\s+few|a\s+couple(?:\s+of)?)\s+(?:hours?|days?))\b",
         re.I)),
     ("helped", re.compile(
         r"\b(?:helped|helps|helpful|improved|improvement|relief|effective|benefit|benefited|beneficial|good\s+response|resolved|works\s+well"
-        r"|working\s+well|better|responded)\b", re.I)),
+        r"|working\s+well|better|improving|responded)\b", re.I)),
 ]
-CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|\bwhile\b", re.I)
-CURRENT_WORDS = re.compile(r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking)|is\s+(?:on|in|taking|doing|attending)|takes|taking|attending)\b", re.I)
-# A course placed in the past: "in 2023", "last in 2022", "(completed 2024)", "did PT", "last year".
+CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|(?<!\ba\s)\bwhile\b", re.I)  # not "for a while"
+CURRENT_WORDS = re.compile(
+    r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking|using|wearing)|is\s+(?:on|in|taking|doing|attending|using|wearing)"
+    r"|takes|taking|attending|uses|using|wears|wearing|doing|goes\s+(?:to|for)|helps|is\s+helping|so\s+far|for\s+the\s+(?:past|last)"
+    r"|ha(?:s|ve)\s+been\s+\w+ing)\b", re.I)
+# A course placed in the past: "in 2023", "last in 2022", "(completed 2024)", "did PT", "last year", "stopped".
 PAST_IN_CLAUSE = re.compile(
     r"\b(?:in|during|last\s+in|completed|finished|ended|stopped|through|until)\s+(?:(?:early|mid|late|the\s+spring\s+of|the\s+fall\s+of)\s+)?"
     r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+)?(?:19|20)\d{2}\b|\blast\s+(?:year|spring|summer|fall|autumn|winter)\b"
-    r"|\b(?:did|completed|finished)\b", re.I)
+    r"|\b(?:did|completed|finished|tried|trialed|took|used|wore|stopped|discontinued|d/c'?d|quit|came\s+off|weaned\s+off|tapered\s+off"
+    r"|no\s+longer)\b", re.I)
+# "Continue gabapentin", "will continue pregabalin and her home exercises": already being done, not
+# a plan, unless something new is started after the "continue" ("continue HEP and start PT").
+CONTINUED = re.compile(r"\b(?:cont\.?|continue[sd]?|continuing)\s", re.I)
+NEW_PLAN = re.compile(r"\b(?:start|begin|add|try|trial|refer\w*|consider|schedul\w*|order\w*|recommend\w*|new)\b", re.I)
+
+
+def _continued(before: str) -> bool:
+    """Whether the clause before a mention continues it."""
+    match = None
+    for match in CONTINUED.finditer(before):
+        pass
+    return match is not None and not NEW_PLAN.search(before, match.end())
+
+
+# "started 6 weeks ago" is a course's length so far; "relief for 3 days", "helps for a day" is not.
+STARTED = re.compile(r"\b(?:started|starting|began|begun|initiated|begin)\b", re.I)
+RELIEF_BEFORE = re.compile(r"\b(?:relief|helps?|helped|helping|better|lasted|lasting|lasts|wore\s+off)\b", re.I)
+COMBINATION_GAP = re.compile(r"\s*(?:[-/+]|\s|with|w/)\s*", re.I)
+# "Pain at rest", "worse with rest": a time of pain, not resting as a treatment.
+AT_REST = re.compile(r"\b(?:at|with|during|by|after|on|of|and|even)\s+$", re.I)
 INJECTION_WORDS = re.compile(r"\b(?:inject\w*|epidural|block|ablation|infiltrat\w*|instilled|administered|depo)\b", re.I)
 NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
 
@@ -74,16 +106,23 @@ def _modality(mention: Mention) -> str | None:
 def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool) -> str:
     if mention.negated:
         return "not_done"
+    sentence = note.sentence_of(mention)
+    local = mention.start - sentence.start
+    start, end = _clause(sentence_text, local)
+    if _continued(sentence_text[start:local]):
+        return "ongoing"
     if mention.hypothetical:
         return "planned"
-    sentence = note.sentence_of(mention)
-    start, end = _clause(sentence_text, mention.start - sentence.start)
+    # The mention's own clause speaks first, the nearer of its present and past words winning: "PT 8
+    # weeks in 2024" is done even in a medication list, "stopped gabapentin and now takes Lyrica" is
+    # one of each.
+    local_in_clause = local - start
     clause = sentence_text[start:end]
-    # The mention's own clause speaks first: "PT 8 weeks in 2024" is done even in a medication list or
-    # when the sentence goes on to a medication "he still takes".
-    if mention.current or CURRENT_WORDS.search(clause):
+    current = _nearest_match(CURRENT_WORDS, clause, local_in_clause, len(mention.text))
+    past = _nearest_match(PAST_IN_CLAUSE, clause, local_in_clause, len(mention.text))
+    if (current is not None and (past is None or current <= past)) or (mention.current and past is None):
         return "ongoing"
-    if PAST_IN_CLAUSE.search(clause):
+    if past is not None:
         return "completed"
     if mention.section == "medications":
         return "ongoing"
@@ -96,7 +135,13 @@ def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool
     return "completed"
 
 
-_DOSE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?(?:mg|mcg|%)|\d+\s*/\s*\d{3}\b)", re.I)
+def _nearest_match(pattern: re.Pattern, text: str, start: int, length: int) -> int | None:
+    """Characters between the span [start, start + length) and the nearest match of ``pattern``."""
+    distances = [span_distance(start, start + length, m.start(), m.end()) for m in pattern.finditer(text)]
+    return min(distances, default=None)
+
+
+_DOSE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?(?:mg|mcg|g|ml|%)\b|\d+\s*/\s*\d{3}\b)", re.I)
 
 
 def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
@@ -121,6 +166,10 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
         local = mention.start - sentence.start
         if mention.label == "DRUG" and (mention.section == "procedure" or INJECTION_WORDS.search(text)) and modality in {"oral_steroid", "topical"}:
             continue
+        if modality == "acetaminophen" and _in_combination(note, mention, care_by_sentence[sentence.index]):
+            continue
+        if mention.text.lower() == "rest" and AT_REST.search(note.text, max(0, mention.start - 12), mention.start):
+            continue
         has_dose = bool(_DOSE.match(note.text[mention.end:mention.end + 20]))
         status = _status(note, mention, text, has_dose)
         clause_start, clause_end = _clause(text, local)
@@ -130,6 +179,8 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
         weeks = response = None
         if status not in {"planned", "not_done"}:
             response = _nearest_response(clause, clause_start, mention, peers, sentence.start)
+            if response is None:
+                response = _response_in_next_clause(text, clause_end, care_by_sentence[sentence.index], sentence.start)
             if status == "ongoing" and response in {"not_tolerated", "failed"} and not (
                     mention.current or mention.section == "medications" or CURRENT_WORDS.search(text)):
                 status = "completed"
@@ -138,6 +189,31 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
                  "evidence": evidence(note.text, mention.start, mention.end)}
         entries[modality] = _merge(entries.get(modality), entry)
     facts["conservative_care"] = [entries[m] for m in MODALITIES if m in entries]
+
+
+def _in_combination(note: ReadNote, mention: Mention, peers: list[Mention]) -> bool:
+    """Acetaminophen named with an opioid as one product ("hydrocodone-acetaminophen", "oxycodone/APAP",
+    "Tylenol with codeine") is the opioid: the contract counts combination products as opioid only."""
+    for peer in peers:
+        if peer is mention or _modality(peer) != "opioid":
+            continue
+        gap = note.text[peer.end:mention.start] if peer.end <= mention.start else note.text[mention.end:peer.start]
+        if COMBINATION_GAP.fullmatch(gap):
+            return True
+    return False
+
+
+def _response_in_next_clause(text: str, clause_end: int, care: list[Mention], base: int) -> str | None:
+    """The response of a clause that follows with no care of its own: "6 weeks of PT; no meaningful
+    gains", "tried Flexeril but it made him too sleepy"."""
+    after = CLAUSE_BREAK.match(text, clause_end)
+    if after is None:
+        return None
+    start, end = _clause(text, after.end())
+    if any(start <= m.start - base < end for m in care):
+        return None
+    found = _responses(text[start:end])
+    return min(found, key=lambda r: r[1])[0] if found else None
 
 
 def _nearest_response(clause: str, clause_start: int, mention: Mention, peers: list[Mention], base: int) -> str | None:
@@ -169,8 +245,10 @@ def _weeks(note: ReadNote, clause: str, clause_start: int, mention: Mention, nei
            note_date: datetime.date | None) -> float | None:
     best = None
     for duration in durations(clause):
-        after = clause[duration.end:duration.end + 8].lower()
-        if after.lstrip().startswith("ago") or "relief" in clause[max(0, duration.start - 25):duration.start].lower():
+        before = clause[max(0, duration.start - 30):duration.start]
+        if clause[duration.end:duration.end + 8].lstrip().lower().startswith("ago") and not STARTED.search(before):
+            continue
+        if RELIEF_BEFORE.search(before):  # how long the relief lasted, not the course
             continue
         start, end = duration.start + clause_start + base, duration.end + clause_start + base
         distance = _distance(mention, start, end)

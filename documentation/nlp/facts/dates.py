@@ -12,6 +12,10 @@ MONTHS = {
 MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
          r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 
+# A month named alone ("since January"). "may" must be written "May": the verb is far commoner.
+_BARE_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|june?|july?|aug(?:ust)?"
+               r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
+
 _DATE_LABEL = (r"(?:date\s+of\s+service|dos|date\s+of\s+visit|visit\s+date|encounter\s+date|service\s+date"
                r"|date\s+of\s+encounter|note\s+date|exam\s+date|date)")
 _HEADER_DATES = [
@@ -52,7 +56,9 @@ SINCE = re.compile(
     # "since a fall at work in May 2016", "since her fusion in April 2021": an event, then its date.
     rf"|since\s+(?:[\w'/-]+\s+){{1,8}}?(?:in|on|of)(?:\s+(?:early|mid|late))?)\s+"
     rf"(?:(?:early|mid|late)[\s-]+)?(?:{MONTH}(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})"
-    rf"|(?P<nm>\d{{1,2}})/(?:(?P<nd>\d{{1,2}})/)?(?P<ny>\d{{4}}|\d{{2}})\b)",
+    rf"|(?P<nm>\d{{1,2}})/(?:(?P<nd>\d{{1,2}})/)?(?P<ny>\d{{4}}|\d{{2}})\b"
+    # "since January": the last January before the note. "may" must be written "May" (not the verb).
+    rf"|(?P<bare>{_BARE_MONTH})(?!\s*,?\s*\d))",
     re.I,
 )
 
@@ -60,7 +66,11 @@ SINCE = re.compile(
 def months_since(match: re.Match, note_date: datetime.date) -> float | None:
     """Months from a SINCE match's date to the note date; None if the date is invalid or later."""
     try:
-        if match.group("month"):
+        if match.group("bare"):
+            month = _month(match.group("bare"))
+            year = note_date.year if month <= note_date.month else note_date.year - 1
+            start = datetime.date(year, month, 1)
+        elif match.group("month"):
             start = datetime.date(int(match.group("year")), _month(match.group("month")),
                                   int(match.group("day") or 1))
         else:

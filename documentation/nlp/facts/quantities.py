@@ -74,10 +74,17 @@ class Duration:
                 "weeks": self.value / WEEKS_PER_MONTH, "months": self.value, "years": self.value * 12}[self.unit]
 
 
+# "three times a day", "once a week", "3x a week", "every 6 hours": how often, not how long.
+_FREQUENCY_BEFORE = re.compile(r"(?:\b(?:times|once|twice|thrice|per|every|each)|\dx)\s*$", re.IGNORECASE)
+
+
 def durations(text: str) -> list[Duration]:
-    """Every 'N unit' in the text ('6-8 weeks' -> 6 weeks, 'a year' -> 1 year)."""
+    """Every 'N unit' in the text ('6-8 weeks' -> 6 weeks, 'a year' -> 1 year); frequencies are not
+    durations ('once a day')."""
     found = []
     for match in DURATION.finditer(text):
+        if _FREQUENCY_BEFORE.search(text, max(0, match.start() - 12), match.start()):
+            continue
         value = parse_number(match.group("low"))
         if value is None:
             continue

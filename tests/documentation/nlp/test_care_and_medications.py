@@ -103,3 +103,92 @@ def test_anticoagulation(facts_of, note, anticoagulated):
 ])
 def test_a_course_placed_in_the_past_is_completed(facts_of, note, modality, status):
     assert care(facts_of(note), modality)["status"] == status
+
+
+@pytest.mark.parametrize("note, modality, response", [
+    ("Gabapentin has not helped.", "gabapentinoid", "failed"),
+    ("He used a TENS unit for a while which he says was useless.", "tens", "failed"),
+    ("Completed 6 weeks of PT; no meaningful gains.", "physical_therapy", "failed"),
+    ("Meloxicam 15 mg daily, which he thinks helps a bit.", "nsaid", "partial"),
+    ("Acetaminophen 1 g TID - continuing, helps some.", "acetaminophen", "partial"),
+    ("Took prednisone for 10 days, which took the edge off.", "oral_steroid", "partial"),
+    ("Goes for massage every week which helps for a day or so.", "massage", "partial"),
+    ("Physiotherapy weekly for the past 12 weeks - improving.", "physical_therapy", "helped"),
+    ("Ibuprofen 600 mg for 3 weeks, stopped for heartburn.", "nsaid", "not_tolerated"),
+    ("She stopped cyclobenzaprine because of dry mouth.", "muscle_relaxant", "not_tolerated"),
+    ("Tried Flexeril but it made him too sleepy to drive.", "muscle_relaxant", "not_tolerated"),
+    # Stopping for a reason that is not the drug's effect says nothing about the response.
+    ("Physical therapy: 6 visits, stopped because of a copay issue.", "physical_therapy", None),
+])
+def test_response_phrases(facts_of, note, modality, response):
+    assert care(facts_of(note), modality)["response"] == response
+
+
+@pytest.mark.parametrize("note, modality, status", [
+    ("Celebrex 200 mg daily caused ankle swelling and was stopped.", "nsaid", "completed"),
+    ("Stopped gabapentin 300 mg TID and now takes Lyrica 75 mg BID.", "gabapentinoid", "ongoing"),
+    ("Tried: ibuprofen and naproxen with little benefit.", "nsaid", "completed"),
+    ("Uses a TENS unit at work.", "tens", "ongoing"),
+    ("Weekly acupuncture for the past 6 weeks - she feels it helps.", "acupuncture", "ongoing"),
+    ("He has been pacing activities since May 2025.", "activity_modification", "ongoing"),
+    ("She will continue pregabalin and her home exercises from therapy.", "home_exercise", "ongoing"),
+    ("Plan: continue gabapentin 300 mg TID.", "gabapentinoid", "ongoing"),
+    ("Meloxicam was avoided because of CKD stage 3.", "nsaid", "not_done"),
+    ("NSAIDs are contraindicated (CKD).", "nsaid", "not_done"),
+])
+def test_status_phrases(facts_of, note, modality, status):
+    assert care(facts_of(note), modality)["status"] == status
+
+
+@pytest.mark.parametrize("note, modality, weeks", [
+    # How often is not how long.
+    ("Doing physiotherapy once a week for the past 12 weeks.", "physical_therapy", 12.0),
+    ("Norco 10/325 three times a day.", "opioid", None),
+    ("Goes for massage every week which helps for a day or so.", "massage", None),
+    ("Duloxetine 30 mg daily (started 6 weeks ago, too early to judge).", "antidepressant", 6.0),
+    ("Ultram 50 mg q6h prn since January for bad days.", "opioid", 21.7),
+])
+def test_weeks_are_the_course_not_a_frequency_or_the_relief(facts_of, note, modality, weeks):
+    assert care(facts_of(note), modality)["weeks"] == weeks
+
+
+@pytest.mark.parametrize("note", [
+    "Hydrocodone-acetaminophen 10/325 q6h prn.",
+    "Hydrocodone acetaminophen ten three twenty-five every six hours as needed.",
+    "oxyCODONE/acetaminophen 5/325 mg BID.",
+])
+def test_a_combination_opioid_is_not_also_acetaminophen(facts_of, note):
+    facts = facts_of(note)
+    assert care(facts, "opioid") is not None
+    assert care(facts, "acetaminophen") is None
+
+
+def test_acetaminophen_taken_beside_an_opioid_is_acetaminophen(facts_of):
+    facts = facts_of("Takes oxycodone 5 mg BID. Also acetaminophen 1 g TID.")
+    assert care(facts, "acetaminophen")["status"] == "ongoing"
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("Pain is 5/10 at rest and 8/10 with standing.", None),
+    ("Worse with rest and better with walking.", None),
+    ("Plan: rest from climbing for 2 weeks.", "planned"),
+])
+def test_rest_is_care_only_when_prescribed(facts_of, note, expected):
+    entry = care(facts_of(note), "activity_modification")
+    assert (entry and entry["status"]) == expected
+
+
+@pytest.mark.parametrize("phrase, modality", [
+    ("unloader braces", "bracing"), ("a lumbar corset", "bracing"), ("her home program", "home_exercise"),
+    ("yoga", "home_exercise"), ("aquatic physical therapy", "physical_therapy"), ("ergonomic changes", "activity_modification"),
+    ("osteopathic manipulation", "chiropractic"), ("cognitive-behavioral therapy", "cognitive_behavioral_therapy"),
+])
+def test_care_vocabulary(facts_of, phrase, modality):
+    assert care(facts_of(f"She has tried {phrase}."), modality) is not None
+
+
+def test_a_relatives_line_is_not_the_patients_care(facts_of):
+    facts = facts_of("Family history:\n- Mother (58): lumbar fusion; takes oxycodone 15 mg every 4 hours and Lyrica daily.\n"
+                     "- Father: diabetes.\nMedications: ibuprofen 400 mg prn.")
+    assert [c["modality"] for c in facts["conservative_care"]] == ["nsaid"]
+    assert facts["opioid_mme_per_day"] is None

@@ -39,6 +39,10 @@ def test_current_pain_score(facts_of, note, expected):
     ("Knee pain for several weeks.", None),
     ("Back pain for 6-8 months.", 6.0),
     ("Back pain that started 3 months ago.", 3.0),
+    ("Low back pain since January.", 5.0),  # the last January before the note (2025-06-02)
+    ("Back pain since December.", 6.0),
+    ("Pain since May 2025.", 1.1),
+    ("Pain since she may have lifted something.", None),
 ])
 def test_pain_duration_in_months(facts_of, note, months):
     assert facts_of(note)["pain"]["duration_months"] == months
