@@ -140,13 +140,20 @@ def read_note(text: str) -> ReadNote:
                 label=ent.label_, start=base + ent.start_char, end=base + ent.end_char, text=ent.text,
                 meta=_meta(ent),
                 sentence=index, section=section_of(ent.start),
-                negated="NEGATED_EXISTENCE" in context, hypothetical="HYPOTHETICAL" in context,
+                negated="NEGATED_EXISTENCE" in context or bool(_DENIED_AFTER_COLON.match(text, base + ent.end_char)),
+                hypothetical="HYPOTHETICAL" in context,
                 historical="HISTORICAL" in context,
                 family="FAMILY" in context or section_of(ent.start) == "family_history" or family_line(base + ent.start_char),
                 current="CURRENT" in context,
             ))
     return note
 
+
+# A screening list answered after a colon: "Loss of bowel/bladder control: denies", "Chiropractic: none".
+# (As ConText rules, ": no" would take the place of the forward "no" in "ROS: no fevers".)
+_DENIED_AFTER_COLON = re.compile(
+    r"[^:\n]{0,40}:[ \t]*(?:denies|denied|negative|neg|no|none|absent|never|not\s+(?:done|tried|performed))\b[ \t]*(?:[.;,]|$)",
+    re.I | re.M)
 
 # A line about a relative: "- Mother (58): lumbar fusion ...; takes oxycodone", "Father: Xarelto".
 _FAMILY_LINE = re.compile(

@@ -87,8 +87,9 @@ def _clinical_tokenizer(nlp: Language) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
-    for special in ("w/o", "s/p", "h/o", "c/o", "b/l", "n/v", "f/u", "y/o", "b/b", "A/P", "a/p"):
-        nlp.tokenizer.add_special_case(special, [{"ORTH": special}])
+    for special in ("w/o", "s/p", "h/o", "c/o", "b/l", "n/v", "f/u", "y/o", "b/b", "a/p"):
+        for written in {special, special.upper(), special.capitalize()}:
+            nlp.tokenizer.add_special_case(written, [{"ORTH": written}])
 
 
 @Language.component("clinical_sentences")

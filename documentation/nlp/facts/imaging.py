@@ -20,6 +20,7 @@ FINDING_ORDER = ["disc_herniation", "disc_bulge", "foraminal_stenosis", "central
                  "degenerative_disc_disease", "spondylolisthesis", "nerve_root_compression", "annular_tear",
                  "osteoarthritis", "fracture", "normal"]
 MAX_FOLLOWING_SENTENCES = 4
+REPORT_FOLLOWS = re.compile(r':|"|“|\bimpression\b|\bshowed\s*$|\bshows\s*$|\breveal(?:s|ed)\s*$', re.I)
 
 
 def _scope(note: ReadNote, mention: Mention, study_starts: list[int]) -> tuple[int, int]:
@@ -27,7 +28,10 @@ def _scope(note: ReadNote, mention: Mention, study_starts: list[int]) -> tuple[i
     end = sentence.end
     position = bisect.bisect_right(study_starts, mention.start)
     stop = study_starts[position] if position < len(study_starts) else len(note.text)
-    if mention.section == "imaging" or sentence.text.rstrip().endswith(":") or len(sentence.text[mention.start - sentence.start:]) < 25:
+    after = sentence.text[mention.start - sentence.start:]
+    # A report follows the study: in an imaging section, after "MRI L-spine 3/11/2026:" or a quote
+    # ('MRI ...: "Postoperative changes ... Disc desiccation L3-4."'), or on the lines after a bare title.
+    if mention.section == "imaging" or REPORT_FOLLOWS.search(after) or len(after) < 25:
         for following in note.sentences[sentence.index + 1:sentence.index + 1 + MAX_FOLLOWING_SENTENCES]:
             if following.section != sentence.section or following.start >= stop:
                 break

@@ -41,6 +41,10 @@ SESSION_CUE = re.compile(r"\b(?:second|third|confirmatory|repeat(?:ed)?|another|
                          r"left|right)\b|\d{1,2}/\d{1,2}", re.I)
 # "the injection", "that block", "it": a later sentence still speaking of the same procedure.
 FOLLOWING_SENTENCES = 4
+_ANAESTHETIC = r"(?:lidocaine|lido|xylocaine|bupivacaine|bupi|marcaine|sensorcaine|ropivacaine|ropi|naropin)"
+# "bupi 0.5%", "2% lidocaine", "0.5 mL 2%": a drug's strength, not relief.
+STRENGTH_BEFORE = re.compile(rf"\b(?:{_ANAESTHETIC}|mL(?:\s+of)?)\s{{1,2}}$", re.I)
+STRENGTH_AFTER = re.compile(rf"\s*(?:{_ANAESTHETIC}|chlorhexidine|dextrose|saline|epinephrine)\b", re.I)
 HALF_RELIEF = re.compile(r"\b(?:about\s+|roughly\s+|nearly\s+|approximately\s+)?half\W{0,2}\s+(?:\w+\s+)?(?:relief|better|improvement)|(?:relief|better|improved)\s+by\s+(?:about\s+)?half\b", re.I)
 
 
@@ -163,6 +167,8 @@ def _relief_statement(clause: str, base: int, mine) -> tuple[float | None, float
     relief = None
     relief_end = None
     for value, start, end in percents(clause):
+        if STRENGTH_BEFORE.search(clause, max(0, start - 16), start) or STRENGTH_AFTER.match(clause, end):
+            continue
         context = clause[max(0, start - 40):end + 40]
         if (RELIEF_WORD.search(context) or RELIEF_DURATION_AFTER.match(clause[end:])) and mine(base + start, base + end):
             relief, relief_end = value, end

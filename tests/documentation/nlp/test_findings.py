@@ -102,3 +102,23 @@ def test_psych_eval(facts_of, note, done, cleared):
 def test_icd10_codes_not_cpt_or_levels(facts_of):
     facts = facts_of("Lumbar radiculopathy M54.16. Cervicalgia M54.2. CPT 64483. L4-5, T12 and C5-6 levels.")
     assert facts["icd10_codes"] == ["M54.16", "M54.2"]
+
+
+def test_a_quoted_report_belongs_to_its_study(facts_of):
+    facts = facts_of('Recent imaging:\nMRI lumbar spine 3/11/2026: "Postoperative changes of L4-5. At L3-4 there is a grade 1 '
+                     'anterolisthesis with moderate facet arthritis. Disc desiccation L3-4."\nShe walks two blocks.')
+    [study] = facts["imaging"]
+    assert set(study["findings"]) == {"spondylolisthesis", "facet_arthropathy", "degenerative_disc_disease"}
+
+
+def test_a_title_case_header_alone_on_its_line_opens_the_imaging_section(facts_of):
+    facts = facts_of("Assessment reviewed.\n\nImaging\nMRI L-spine without contrast, read by Dr. Patel on 12/09/2025.\n"
+                     "L4-5 disc space narrowing with a broad-based bulge.\n")
+    [study] = facts["imaging"]
+    assert set(study["findings"]) == {"degenerative_disc_disease", "disc_bulge"}
+
+
+def test_findings_after_the_studys_sentence_in_a_narrative_are_not_its_report(facts_of):
+    facts = facts_of("She had an MRI of the lumbar spine last year. Her mother has spinal stenosis.")
+    [study] = facts["imaging"]
+    assert study["findings"] == []

@@ -43,3 +43,11 @@ def test_relief_of_a_later_drug_is_not_the_procedure_s(facts_of):
 def test_a_later_sentence_about_another_kind_of_procedure_is_not_this_one_s(facts_of):
     facts = facts_of("Right L3-L5 radiofrequency ablation in 2021. A shot in his hip last month gave 80% relief.")
     assert relief(facts) == [("radiofrequency_ablation", None, None)]
+
+
+@pytest.mark.parametrize("note, relief", [
+    ("s/p MBB #1 10/02/25 (bupi 0.5%): 80% relief x 6 hrs per diary.", 80.0),
+    ("R C3-C6 MBB #1, 0.5 mL 2% lidocaine per level - diary: 85% relief, lasted 2 hours.", 85.0),
+])
+def test_an_anaesthetics_strength_is_not_relief(facts_of, note, relief):
+    assert facts_of(note)["prior_procedures"][0]["relief_percent"] == relief

@@ -19,6 +19,18 @@ def flags(facts: dict) -> dict:
     ("Her sister died of ovarian cancer; she herself has no personal history of cancer.", {"history_of_cancer": False}),
     ("Call sooner for new weakness or loss of bladder control.", {}),
     ("Right grip is getting weaker; the biceps reflex is absent.", {"progressive_weakness": True}),
+    # A screening list answered after a colon.
+    ("Red flag screening:\n - Fever/chills: denies. Temp 98.4.\n - New weakness in legs: denies\n"
+     " - Loss of bowel/bladder control: denies", {"fever_or_infection": False, "progressive_weakness": False,
+                                                 "bowel_bladder_dysfunction": False}),
+    ("Saddle anesthesia: no\nFever: yes, 101.2 last night", {"saddle_anesthesia": False, "fever_or_infection": True}),
+    ("HPI: denies fever. ROS: no fevers, no bowel/bladder symptoms.", {"fever_or_infection": False, "bowel_bladder_dysfunction": False}),
+    ("No B/B changes, no saddle anesthesia.", {"bowel_bladder_dysfunction": False, "saddle_anesthesia": False}),
+    ("Constitutional: Negative for chills, fever and unexpected weight change.",
+     {"fever_or_infection": False, "unexplained_weight_loss": False}),
+    ("Weight stable.", {"unexplained_weight_loss": False}),
+    ("Reports a weight change of 10 lb since spring.", {}),
+    ("Call back or go to the ED for temp > 100.4, new leg weakness, or bladder/bowel changes.", {}),
 ])
 def test_red_flag_phrasings(facts_of, note, expected):
     assert flags(facts_of(note)) == expected
