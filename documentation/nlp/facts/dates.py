@@ -17,7 +17,8 @@ _BARE_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|j
                r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
 
 _DATE_LABEL = (r"(?:date\s+of\s+service|dos|date\s+of\s+visit|visit\s+date|encounter\s+date|service\s+date"
-               r"|date\s+of\s+encounter|note\s+date|exam\s+date|date)")
+               r"|date\s+of\s+encounter|note\s+date|exam\s+date|discharge\s+date|call\s+date"
+               r"|date\s+of\s+(?:discharge|consultation|consult|report|letter|dictation|call)|date(?:\s*/\s*time)?)")
 _HEADER_DATES = [
     re.compile(rf"\b{_DATE_LABEL}\s*[:#-]?\s*(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b", re.I),
     re.compile(rf"\b{_DATE_LABEL}\s*[:#-]?\s*(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})/(?P<y>\d{{4}}|\d{{2}})\b", re.I),
@@ -52,9 +53,11 @@ def note_date_in_header(text: str) -> datetime.date | None:
 
 
 SINCE = re.compile(
-    rf"\b(?:since|starting\s+in|started\s+in|began\s+in|beginning\s+in|onset\s+in|onset|began|started"
+    rf"\b(?:(?:since|starting\s+in|started\s+in|began\s+in|beginning\s+in|onset\s+in|onset|began|started"
     # "since a fall at work in May 2016", "since her fusion in April 2021": an event, then its date.
     rf"|since\s+(?:[\w'/-]+\s+){{1,8}}?(?:in|on|of)(?:\s+(?:early|mid|late))?)\s+"
+    # "since childbirth (Dec 2023)": an event, then its date in brackets.
+    rf"|since\s+(?:[\w'/-]+\s+){{0,7}}?[\w'/-]+\s*\((?=[^)]{{0,20}}\)))"
     rf"(?:(?:early|mid|late)[\s-]+)?(?:{MONTH}(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})"
     rf"|(?P<nm>\d{{1,2}})/(?:(?P<nd>\d{{1,2}})/)?(?P<ny>\d{{4}}|\d{{2}})\b"
     # "since January": the last January before the note. "may" must be written "May" (not the verb).

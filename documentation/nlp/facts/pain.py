@@ -27,7 +27,7 @@ def extract_pain(note: ReadNote, facts: dict, note_date: datetime.date | None) -
     _axial(note, facts)
 
 
-LATERALITY = re.compile(r"\b(left|right|bilateral|bilaterally|both\s+(?:legs|arms|sides|lower\s+extremities|knees|hips|buttocks|thighs|shoulders))\b"
+LATERALITY = re.compile(r"\b(left|right|bilateral|bilaterally|bilat|both\s+(?:legs|arms|sides|lower\s+extremities|knees|hips|buttocks|thighs|shoulders))\b"
                         r"(?![-\s]handed)", re.I)
 _BODY = (r"(?:knees?|hips?|shoulders?|SI\b|SIJ|sacroiliac|legs?|arms?|buttocks?|groin|thighs?|calf|calves|neck|(?:low|lower|upper|mid)[-\s]?back"
          r"|back|trapezius|scapula|shoulder\s+blade|flank|gluteal|paraspinal|foot|feet|hands?|elbow|ankle|sciatica|lumbar|cervical|thoracic"
@@ -61,7 +61,7 @@ def _laterality(note: ReadNote, facts: dict, sites: list[Mention]) -> None:
         if not spans:
             continue
         words = {word for _, _, word in spans}
-        side = "bilateral" if words & {"bilateral", "bilaterally", "both"} or {"left", "right"} <= words else words.pop()
+        side = "bilateral" if words & {"bilateral", "bilaterally", "bilat", "both"} or {"left", "right"} <= words else words.pop()
         set_fact(facts, "pain.laterality", side, note.text, sentence.start + spans[0][0], sentence.start + spans[-1][1])
         return
 
@@ -207,9 +207,15 @@ def _nrs(note: ReadNote, facts: dict) -> None:
         set_fact(facts, "pain.nrs_current", value, note.text, start, end)
 
 
+# "radiating to the right trapezius and occiput": spreading pain that stays off the limbs is not radicular.
+TO_THE_TRUNK = re.compile(r"\W+(?:(?:to|into|toward|towards|up|around)\s+)?(?:the\s+)?(?:(?:left|right|both|bilateral|his|her)\s+)?"
+                          r"(?:trapezi|occip|head|temple|forehead|scapul|shoulder\s+blade|upper\s+back|mid\s+back|flank|hip|groin)", re.I)
+
+
 def _radicular(note: ReadNote, facts: dict) -> None:
     mentions = [m for m in note.of("RADICULAR") if not m.family and not m.hypothetical
-                and m.section not in {"family_history", "past_medical_history"}]
+                and m.section not in {"family_history", "past_medical_history"}
+                and not (m.text.lower().startswith("radiat") and TO_THE_TRUNK.match(note.text, m.end))]
     affirmed = [m for m in mentions if not m.negated]
     chosen = affirmed[0] if affirmed else (mentions[0] if mentions else None)
     if chosen is not None:
@@ -218,7 +224,7 @@ def _radicular(note: ReadNote, facts: dict) -> None:
 
 _LIMB = r"(?:leg|legs|arm|arms|extremity|extremities|radicular|buttock|thigh|lower\s+extremity|upper\s+extremity|sciatica|sciatic)"
 _AXIAL = r"(?:axial|back|neck|low\s+back|lumbar|cervical|spine|spinal)"
-_MORE = (r"(?:>|greater\s+than|more\s+than|exceeds|predominates\s+over|over|outweighs"
+_MORE = (r"(?:>>?|≫|greater\s+than|more\s+than|exceeds|predominates\s+over|over|outweighs"
          r"|(?:much\s+|far\s+|significantly\s+|a\s+lot\s+|considerably\s+)?(?:worse|stronger|more\s+severe|more\s+bothersome|more\s+intense|more\s+troublesome)\s+than"
          r"|bothers?\s+(?:him|her|them|the\s+patient)\s+(?:much\s+|far\s+)?more\s+than)")
 # "the leg pain is (now) (still) ...": a copula and a few adverbs between the pain and the comparison.
@@ -233,7 +239,7 @@ AXIAL_TRUE = [
     re.compile(rf"\b{_AXIAL}{_PAIN}{_IS}\s+(?:predominates|predominant|dominant|dominates|{_MAIN}|{_MOST})\b", re.I),
     re.compile(rf"\b{_LIMB}{_PAIN}{_IS}\s+(?:<|less\s+than|milder\s+than|minor|minimal)", re.I),
     # "axial low back pain", "pain is axial", "both axial": the pain is described as axial.
-    re.compile(r"\baxial\s+(?:(?:low|lower|mid|upper)\s+)?(?:back|neck|spine|spinal|lumbar|cervical|thoracic|lumbosacral)?\s*pain\b", re.I),
+    re.compile(r"\baxial\s+(?:(?:(?:low|lower|mid|upper)\s+)?(?:back|neck|spine|spinal|lumbar|cervical|thoracic|lumbosacral)?\s*pain|LBP)\b", re.I),
     re.compile(r"\b(?:pain|symptoms|both)\s+(?:(?:is|are|remains?)\s+)?(?:(?:purely|entirely|all)\s+)?axial\b(?!\s+(?:and|&|with|plus|as\s+well)\b)", re.I),
 ]
 AXIAL_FALSE = [

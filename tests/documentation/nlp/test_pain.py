@@ -39,6 +39,8 @@ def test_current_pain_score(facts_of, note, expected):
     ("Knee pain for several weeks.", None),
     ("Back pain for 6-8 months.", 6.0),
     ("Back pain that started 3 months ago.", 3.0),
+    ("Left buttock pain since childbirth (Dec 2023), worse with stairs.", 18.0),
+    ("History: low back pain since a fall on ice in February 2024.", 16.0),
     ("Low back pain since January.", 5.0),  # the last January before the note (2025-06-02)
     ("Back pain since December.", 6.0),
     ("Pain since May 2025.", 1.1),
@@ -66,6 +68,11 @@ def test_therapy_weeks_are_not_pain_duration(facts_of):
     ("Low back pain radiating to the right leg.", True),
     ("Axial low back pain. Denies radiating symptoms.", False),
     ("Low back pain.", None),
+    ("Buttock pain over the PSIS. Pain doesn't go past the knee.", False),
+    ("Intermittent pain into the posterior thigh that stops above the knee, no pain below knee.", False),
+    ("Neck pain radiating to the right trapezius and occiput, no arm pain.", False),
+    ("Neck pain radiating to the right trapezius and down the arm.", True),
+    ("Sciatica on the left.", True),
 ])
 def test_radicular(facts_of, note, radicular):
     assert facts_of(note)["pain"]["radicular"] is radicular
@@ -111,6 +118,8 @@ def test_header_date_beats_the_given_date(facts_of):
     ("Axial and radicular pain in roughly equal measure.", None),
     ("Neck and arm pain are equally bothersome.", None),
     ("Pain with axial loading on exam.", None),
+    ("Pt c/o axial LBP, worse w/ standing.", True),
+    ("Back >> legs.", True),
 ])
 def test_axial_predominance_phrasings(facts_of, note, expected):
     assert facts_of(note)["pain"]["axial"] is expected
@@ -124,6 +133,7 @@ def test_axial_predominance_phrasings(facts_of, note, expected):
     ("Low back pain; here to request bilateral L4, L5 medial branch radiofrequency ablation.", None),
     ("Neck pain. He is a right-handed electrician.", None),
     ("Pain 7/10 before the block, now centred on the left low back.", "left"),
+    ("Pt c/o axial LBP, bilat, worse w/ standing.", "bilateral"),
 ])
 def test_side_of_the_pain(facts_of, note, expected):
     assert facts_of(note)["pain"]["laterality"] == expected
