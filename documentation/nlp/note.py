@@ -116,7 +116,8 @@ def read_note(text: str) -> ReadNote:
     if not text.strip():
         return note
     nlp = get_pipeline()
-    family_line = _family_lines(text)
+    family_line = _lines_matching(_FAMILY_LINE, text)
+    not_taking_line = _lines_matching(_NOT_TAKING_LINE, text)
     pieces = _chunks(unwrap(text[:MAX_NOTE_CHARS]))
     for (base, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces)):
         first_sentence = len(note.sentences)
@@ -142,7 +143,7 @@ def read_note(text: str) -> ReadNote:
                 sentence=index, section=section_of(ent.start),
                 negated="NEGATED_EXISTENCE" in context or bool(_DENIED_AFTER_COLON.match(text, base + ent.end_char)),
                 hypothetical="HYPOTHETICAL" in context,
-                historical="HISTORICAL" in context,
+                historical="HISTORICAL" in context or not_taking_line(base + ent.start_char),
                 family="FAMILY" in context or section_of(ent.start) == "family_history" or family_line(base + ent.start_char),
                 current="CURRENT" in context,
             ))
@@ -162,21 +163,26 @@ _FAMILY_LINE = re.compile(
     r"\b[^:\n]{0,25}:", re.I | re.M)
 
 
-def _family_lines(text: str):
-    """offset -> whether its line is about a relative."""
+# A medication-list line the patient no longer takes: "... as needed for muscle spasms. Patient not
+# taking: Reported on 2/3/2026" (Epic's reconciliation). The match starts where the line starts.
+_NOT_TAKING_LINE = re.compile(r"^[^\n]*\b(?:patient|pt)\s+(?:is\s+)?not\s+taking\b", re.I | re.M)
+
+
+def _lines_matching(pattern: re.Pattern, text: str):
+    """offset -> whether its line is one that ``pattern`` finds (matches begin at a line's start)."""
     import bisect
 
-    lines = [(m.start(), text.find("\n", m.start())) for m in _FAMILY_LINE.finditer(text)]
+    lines = [(m.start(), text.find("\n", m.start())) for m in pattern.finditer(text)]
     starts = [start for start, _ in lines]
 
-    def on_family_line(offset: int) -> bool:
+    def on_such_a_line(offset: int) -> bool:
         position = bisect.bisect_right(starts, offset) - 1
         if position < 0:
             return False
         end = lines[position][1]
         return end < 0 or offset < end
 
-    return on_family_line
+    return on_such_a_line
 
 
 def _meta(ent) -> dict:

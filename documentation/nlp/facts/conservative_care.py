@@ -50,14 +50,16 @@ RESPONSES = [
 CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|(?<!\ba\s)\bwhile\b", re.I)  # not "for a while"
 CURRENT_WORDS = re.compile(
     r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking|using|wearing)|is\s+(?:on|in|taking|doing|attending|using|wearing)"
-    r"|takes|taking|attending|uses|using|wears|wearing|doing|goes\s+(?:to|for)|helps|is\s+helping|so\s+far|for\s+the\s+(?:past|last)"
+    r"|takes|taking|attending|uses|using|wears|wearing|doing|goes\s+(?:to|for)|helps|is\s+helping|so\s+far|for\s+the\s+(?:past|last)|since"
     r"|ha(?:s|ve)\s+been\s+\w+ing)\b", re.I)
 # A course placed in the past: "in 2023", "last in 2022", "(completed 2024)", "did PT", "last year", "stopped".
 PAST_IN_CLAUSE = re.compile(
     r"\b(?:in|during|last\s+in|completed|finished|ended|stopped|through|until)\s+(?:(?:early|mid|late|the\s+spring\s+of|the\s+fall\s+of)\s+)?"
     r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+)?(?:19|20)\d{2}\b|\blast\s+(?:year|spring|summer|fall|autumn|winter)\b"
     r"|\b(?:did|completed|finished|tried|trialed|took|used|wore|stopped|discontinued|d/c'?d|quit|came\s+off|weaned\s+off|tapered\s+off"
-    r"|no\s+longer)\b", re.I)
+    r"|no\s+longer)\b"
+    # a bare year or season: "PT x2 courses (2022, 2024)", "Chiro ~6 months 2023", "6 wks, spring 2025"
+    r"|(?<![/\d-])(?:19|20)\d{2}\b(?![/-]\d)", re.I)
 # "Continue gabapentin", "will continue pregabalin and her home exercises": already being done, not
 # a plan, unless something new is started after the "continue" ("continue HEP and start PT").
 CONTINUED = re.compile(r"\b(?:cont\.?|continue[sd]?|continuing)\s", re.I)
@@ -78,6 +80,7 @@ RELIEF_BEFORE = re.compile(r"\b(?:relief|helps?|helped|helping|better|lasted|las
 COMBINATION_GAP = re.compile(r"\s*(?:[-/+]|\s|with|w/)\s*", re.I)
 # "Pain at rest", "worse with rest": a time of pain, not resting as a treatment.
 AT_REST = re.compile(r"\b(?:at|with|during|by|after|on|of|and|even)\s+$", re.I)
+SOURCE_OF = re.compile(r"\b(?:from|taught\s+(?:in|by|at)|learned\s+(?:in|at)|given\s+(?:in|by|at))\s+(?:his\s+|her\s+|the\s+)?$", re.I)
 INJECTION_WORDS = re.compile(r"\b(?:inject\w*|epidural|block|ablation|infiltrat\w*|instilled|administered|depo)\b", re.I)
 NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
 
@@ -120,14 +123,12 @@ def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool
     clause = sentence_text[start:end]
     current = _nearest_match(CURRENT_WORDS, clause, local_in_clause, len(mention.text))
     past = _nearest_match(PAST_IN_CLAUSE, clause, local_in_clause, len(mention.text))
-    if (current is not None and (past is None or current <= past)) or (mention.current and past is None):
+    if (current is not None and (past is None or current <= past)) or (mention.current and past is None and not mention.historical):
         return "ongoing"
-    if past is not None:
+    if past is not None or mention.historical:
         return "completed"
-    if mention.section == "medications":
+    if mention.section == "medications" and mention.label == "DRUG":
         return "ongoing"
-    if mention.historical:
-        return "completed"
     if mention.section == "plan":
         return "planned"
     if CURRENT_WORDS.search(sentence_text) or (mention.label == "DRUG" and has_dose):
@@ -170,6 +171,8 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
             continue
         if mention.text.lower() == "rest" and AT_REST.search(note.text, max(0, mention.start - 12), mention.start):
             continue
+        if mention.label == "CARE" and SOURCE_OF.search(note.text, max(0, mention.start - 20), mention.start):
+            continue  # "HEP from PT", "exercises taught in therapy": where something came from
         has_dose = bool(_DOSE.match(note.text[mention.end:mention.end + 20]))
         status = _status(note, mention, text, has_dose)
         clause_start, clause_end = _clause(text, local)

@@ -59,6 +59,10 @@ ADL_TRUE = re.compile(
     r"|(?:needs?|needing|requires?|requiring)\s+(?:\w+\s+)?(?:help|assistance)\s+(?:with\s+|for\s+)?" + _SELF_CARE +
     r"|(?:limits?|limited|limiting|restricts?|restricted|interferes?\s+with|interfering\s+with)\s+(?:his|her|their|the\s+patient's)\s+(?:ability\s+to\s+)?" + _ACTIVITY +
     r"|(?:difficulty|trouble|struggles?|struggling)\s+(?:with\s+)?" + _SELF_CARE +
+    # "her son now does the laundry and grocery shopping for her": someone else does the patient's chores.
+    r"|(?:son|daughter|husband|wife|spouse|partner|family|caregiver|neighbou?r|friends?|children|kids)\s+(?:now\s+|has\s+to\s+|have\s+to\s+)?"
+    r"(?:does|do|help(?:s)?\s+(?:her|him)\s+with|takes?\s+care\s+of|handles?)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|her\s+|his\s+)?(?:\w+\s+)?"
+    r"(?:laundry|shopping|cleaning|housework|chores|cooking|yard\s*work|errands)" +
     r")\b", re.I)
 # "He does not need help", "never missed work": the limit is denied.
 ADL_DENIED = re.compile(r"\b(?:no|not|never|denies|denied|without|none)\b[^.;,]{0,15}$", re.I)

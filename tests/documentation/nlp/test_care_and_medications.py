@@ -192,3 +192,30 @@ def test_a_relatives_line_is_not_the_patients_care(facts_of):
                      "- Father: diabetes.\nMedications: ibuprofen 400 mg prn.")
     assert [c["modality"] for c in facts["conservative_care"]] == ["nsaid"]
     assert facts["opioid_mme_per_day"] is None
+
+
+@pytest.mark.parametrize("note", [
+    "Pt c/o low back pain. pt reports 70% relief after the block.",
+    "Pt states the injection helped.",
+])
+def test_pt_the_patient_is_not_physical_therapy(facts_of, note):
+    assert care(facts_of(note), "physical_therapy") is None
+
+
+@pytest.mark.parametrize("note, modality, status", [
+    ("Meds: meloxicam 15 mg qd.\nPT x2 courses (2022, 2024), last one 6 wks, minimal help.", "physical_therapy", "completed"),
+    ("Chiro ~6 months 2023, temporary relief only.", "chiropractic", "completed"),
+    ("Gabapentin 800 mg TID since June 2022 - partial help.", "gabapentinoid", "ongoing"),
+    # Epic's reconciliation: the list still names a drug the patient has stopped.
+    ("HPI: back pain.\n\nCurrent Outpatient Medications\n•  cyclobenzaprine (FLEXERIL) 10 MG tablet, Take 1 tablet by mouth 3 (three) times daily "
+     "as needed. Patient not taking: Reported on 2/3/2026\n•  gabapentin 300 MG capsule, Take 1 capsule 3 times daily.\n",
+     "muscle_relaxant", "completed"),
+])
+def test_a_past_course_is_completed(facts_of, note, modality, status):
+    assert care(facts_of(note), modality)["status"] == status
+
+
+def test_where_a_home_program_came_from_is_not_more_care(facts_of):
+    facts = facts_of("Completed pelvic floor PT x 8 weeks (Jun-Aug 2025).\nPlan: continue belt, HEP from PT.")
+    assert care(facts, "physical_therapy")["status"] == "completed"
+    assert care(facts, "home_exercise")["status"] == "ongoing"

@@ -32,3 +32,11 @@ def test_daily_life_and_work_limits(facts_of, note, expected):
 ])
 def test_disability_index_with_words_between_name_and_score(facts_of, note, field, expected):
     assert facts_of(note)["function"][field] == expected
+
+
+@pytest.mark.parametrize("note", [
+    "Her son now does the laundry and grocery shopping for her.",
+    "Her daughter does her shopping.",
+])
+def test_someone_else_doing_the_chores_limits_adls(facts_of, note):
+    assert facts_of(note)["function"]["adl_limited"] is True
