@@ -89,7 +89,10 @@ def _result(note: ReadNote, sentence: Sentence, mention: Mention) -> tuple[bool,
     """(cleared, start, end) stated in the evaluation's sentence or the next ones of its section."""
     window = [sentence]
     for following in note.sentences[sentence.index + 1:sentence.index + 1 + FOLLOWING_SENTENCES]:
-        if following.section != sentence.section:
+        # The evaluation's paragraph goes on through an inline "Impression: ..." (which the
+        # sectionizer takes for a header); a new line in another section ends it.
+        between = note.text[window[-1].end:following.start]
+        if "\n\n" in between or (following.section != sentence.section and "\n" in between):
             break
         window.append(following)
     for part in window:

@@ -13,8 +13,13 @@ FREQUENCIES = {row["phrase"].lower(): float(row["per_day"]) for row in read_tabl
 _TABLE_FREQUENCY = re.compile(
     r"(?<![\w.])(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(FREQUENCIES, key=len, reverse=True))
     + r")(?![\w])", re.I)
-_INTERVAL = re.compile(r"\b(?:q|every\s+)(?P<a>\d{1,2})(?:\s*(?:-|to)\s*(?P<b>\d{1,2}))?\s*(?:h|hr|hrs|hours?)\b", re.I)
-_TIMES_A_DAY = re.compile(r"\b(?P<n>\d|one|two|three|four|five|six)\s*(?:x|times)\s*(?:/|a|per)\s*day\b|\b(?P<m>\d)\s*x\s*daily\b", re.I)
+# "every 6 (six) hours", "3 (three) times daily": Epic spells the number out in brackets.
+_SPELLED = r"(?:\s*\([a-z]+\))?"
+_INTERVAL = re.compile(rf"\b(?:q|every\s+)(?P<a>\d{{1,2}}){_SPELLED}(?:\s*(?:-|to)\s*(?P<b>\d{{1,2}}){_SPELLED})?\s*(?:h|hr|hrs|hours?)\b", re.I)
+_TIMES_A_DAY = re.compile(rf"\b(?P<n>\d|one|two|three|four|five|six){_SPELLED}\s*(?:x|times)\s*(?:/|a|per\s+)?\s*(?:day|daily)\b"
+                          r"|\b(?P<m>\d)\s*x\s*daily\b", re.I)
+_MAX_MG_PER_DAY = re.compile(r"\bmax(?:imum)?\s+daily\s+(?:amount|dose)\s*:?\s*(?P<mg>\d+(?:\.\d+)?)\s*mg\b"
+                             r"|\bmax(?:imum)?\s*(?:of\s*)?(?P<mg2>\d+(?:\.\d+)?)\s*mg\s*(?:/|per|a)\s*day\b", re.I)
 _MAX_PER_DAY = re.compile(r"\b(?:max(?:imum)?|up\s+to|no\s+more\s+than)\s*(?:of\s*)?(?P<n>\d{1,2})\s*(?:tabs?|tablets?|pills?|doses?|times)?\s*(?:/|per|a|in\s+24\s*h(?:ours?)?)\s*(?:day|24\s*h(?:ours?|rs?)?)", re.I)
 _STRENGTH_MG = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:/\s*\d+(?:\.\d+)?\s*)?mg\b|(?P<combo>\d+(?:\.\d+)?)\s*/\s*\d{3}\b", re.I)
 _STRENGTH_MCG_H = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:mcg|µg|micrograms?)(?:\s*/\s*(?:h|hr|hour))?\b", re.I)
@@ -24,22 +29,37 @@ STATED_MME = re.compile(
     r"|\b(?:MME|MEDD|morphine\s+(?:milligram\s+)?equivalents?(?:\s+daily\s+dose)?|morphine\s+equivalent\s+daily\s+dose)"
     r"(?:\s*/\s*day|\s+per\s+day|\s+daily)?\s*(?:is|of|:|=|~|approximately|about)?\s*(?P<w>\d+(?:\.\d+)?)", re.I)
 INACTIVE_SECTIONS = {"allergies", "family_history", "plan"}
+CONTINUED = re.compile(r"\b(?:cont\.?|continue[sd]?|continuing|remains?\s+on|stays?\s+on)\b", re.I)
 
 
-def active(mention: Mention) -> bool:
-    """A drug the patient takes now: not negated, planned, past, about family, or an allergy."""
-    if not mention.affirmed or mention.section in INACTIVE_SECTIONS:
+def active(mention: Mention, note: ReadNote | None = None) -> bool:
+    """A drug the patient takes now: not negated, planned, past, about family, or an allergy. In a
+    plan, only a drug that is continued ("Oxycodone 5 mg q6h prn continued for now")."""
+    if mention.family or mention.negated or mention.section in INACTIVE_SECTIONS - {"plan"}:
         return False
+    if mention.section == "plan" or mention.hypothetical:
+        return note is not None and bool(CONTINUED.search(note.sentence_of(mention).text))
     return mention.current or not mention.historical
 
 
+# Epic writes a prescription's daily cap as a sentence of its own on the same line.
+_CAP_AFTER = re.compile(r"[ \t]*max(?:imum)?\s+daily\s+(?:amount|dose)\b[^\n]*", re.I)
+WINDOW_CHARS = 140
+
+
 def _dose_window(note: ReadNote, mention: Mention) -> tuple[int, str]:
+    """The text after a drug that gives its dose: to the next other drug named, the end of its
+    sentence (or of a daily cap that follows on its line), at most WINDOW_CHARS."""
     sentence = note.sentence_of(mention)
     end = sentence.end
+    cap = _CAP_AFTER.match(note.text, end)
+    if cap:
+        end = cap.end()
     for other in note.in_sentence(sentence.index, "DRUG"):
-        if other.start > mention.start:
+        # "oxyCODONE (ROXICODONE) 5 MG": the brand in brackets is the same drug
+        if other.start > mention.start and other.meta.get("generic") != mention.meta.get("generic"):
             end = min(end, other.start)
-    end = min(end, mention.end + 90)
+    end = min(end, mention.end + WINDOW_CHARS)
     return mention.end, note.text[mention.end:end]
 
 
@@ -74,7 +94,7 @@ def extract_mme(note: ReadNote, facts: dict) -> None:
     total, seen, first, last = 0.0, set(), None, None
     for mention in note.of("DRUG"):
         factor = mention.meta.get("mme_factor")
-        if mention.meta.get("class") != "opioid" or factor is None or not active(mention):
+        if mention.meta.get("class") != "opioid" or factor is None or not active(mention, note):
             continue
         base, window = _dose_window(note, mention)
         transdermal = mention.meta.get("generic") == "fentanyl"
@@ -95,12 +115,19 @@ def extract_mme(note: ReadNote, facts: dict) -> None:
             per_dose = 1.0
             if tabs:
                 per_dose = parse_number(tabs.group("b") or tabs.group("a")) or 1.0
+            mg_cap = _MAX_MG_PER_DAY.search(window)
             if cap:
                 daily_units, end = float(cap.group("n")), cap.end()
             elif frequency:
                 daily_units, end = frequency[0] * per_dose, frequency[1]
+            elif mg_cap:
+                daily_units, end = float(mg_cap.group("mg") or mg_cap.group("mg2")) / milligrams, mg_cap.end()
             else:
                 continue
+            if mg_cap:  # "Max Daily Amount: 20 mg" caps what the frequency allows
+                capped = float(mg_cap.group("mg") or mg_cap.group("mg2")) / milligrams
+                if capped < daily_units:
+                    daily_units, end = capped, mg_cap.end()
             mme, end = milligrams * daily_units * factor, max(end, strength.end())
             key = (mention.meta.get("generic"), milligrams, daily_units)
         if key in seen:
@@ -117,6 +144,7 @@ def _number(value: float) -> float | int:
     return int(value) if value == int(value) else value
 
 
+LABEL = re.compile(r"\s*:")
 _ASPIRIN_DOSE = re.compile(r"(?P<v>\d{2,4})\s*(?:mg)?", re.I)
 LOW_DOSE = re.compile(r"\b(?:baby|low[\s-]dose|81)\b", re.I)
 
@@ -133,8 +161,10 @@ def extract_anticoagulation(note: ReadNote, facts: dict) -> None:
         if mention.negated:
             negative = negative or mention
             continue
-        if not active(mention):
+        if not active(mention, note):
             continue
+        if mention.label == "ANTICOAG_CLASS" and LABEL.match(note.text, mention.end):
+            continue  # "Anticoagulation: aspirin 81 mg daily only": a heading, not a drug
         if drug_class == "aspirin":
             _, window = _dose_window(note, mention)
             dose = _ASPIRIN_DOSE.match(window.strip())

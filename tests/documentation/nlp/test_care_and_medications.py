@@ -77,6 +77,12 @@ def test_allergies_are_not_care(facts_of):
     ("Current MME is 45 per day. Oxycodone 5 mg q6h.", 45),
     ("Stopped oxycodone last year.", None),
     ("No opioids.", None),
+    # Epic's sig: the brand in brackets, numbers spelled out in brackets, a daily cap on the same line.
+    ("Current Outpatient Medications\n•  oxyCODONE (ROXICODONE) 5 MG tablet, Take 1 tablet (5 mg total) by mouth every 6 (six) "
+     "hours as needed for severe pain. Max Daily Amount: 20 mg\n", 30),
+    ("MEDICATIONS: tramadol 50 MG tablet, Take 1 tablet by mouth 3 (three) times daily.", 30),
+    ("Plan: proceed with the implant. Oxycodone 5 mg q6h prn continued for now.", 30),
+    ("Plan: start oxycodone 5 mg q6h prn if the pain flares.", None),
 ])
 def test_opioid_mme(facts_of, note, mme):
     assert facts_of(note)["opioid_mme_per_day"] == mme
@@ -89,6 +95,7 @@ def test_opioid_mme(facts_of, note, mme):
     ("Not on any blood thinners.", False),
     ("MEDICATIONS: gabapentin.", None),
     ("FAMILY HISTORY: father on warfarin.", None),
+    ("Anticoagulation: aspirin 81 mg daily only; no other antiplatelet or anticoagulant.", False),
 ])
 def test_anticoagulation(facts_of, note, anticoagulated):
     assert facts_of(note)["anticoagulated"] is anticoagulated

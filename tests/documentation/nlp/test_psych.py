@@ -15,6 +15,8 @@ import pytest
     ("Psychological testing done. Clearance was deferred pending treatment of PTSD.", True, False),
     ("She has not had a psychological evaluation yet.", False, None),
     ("Psych evaluation pending; will proceed once cleared.", False, None),
+    ("Pre-SCS psychological evaluation completed 02/20/2026 by Dr. Halvorsen (BDI-II 14). Impression: mild depressive "
+     "symptoms, realistic expectations. Cleared for SCS trial.", True, True),
 ])
 def test_psych_clearance_phrasings(facts_of, note, done, cleared):
     assert facts_of(note)["psych_eval"] == {"done": done, "cleared": cleared}
