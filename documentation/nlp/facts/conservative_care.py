@@ -23,7 +23,8 @@ RESPONSES = [
         r"|GI\s+upset|upset\s+stomach|stomach\s+upset|dyspepsia|gastritis|heartburn|reflux|GI\s+bleed\w*|ulcers?|nausea|nauseated|nauseous"
         r"|vomiting|drowsiness|drowsy|sleepy|groggy|loopy|tired|fatigue|sedation|sedating|sedated|dizziness|dizzy|constipation|dry\s+mouth"
         r"|rash|hives|itching|itchy|pruritus|(?:skin\s+)?irritation|allergic\s+reaction|fogginess|foggy|brain\s+fog|confusion|confused"
-        r"|hallucinat\w*|palpitations|insomnia|jittery|mood\s+changes|weight\s+gain|swelling|edema|somnolence|caused)\b",
+        r"|hallucinat\w*|palpitations|insomnia|jittery|mood\s+changes|weight\s+gain|swelling|edema|fluid\s+retention|urinary\s+retention"
+        r"|elevated\s+(?:blood\s+pressure|BP|creatinine|liver\s+enzymes)|kidney\s+(?:injury|function)|somnolence|caused)\b",
         re.I)),
     ("failed", re.compile(
         r"\b(?:without\s+(?:\w+\s+)?(?:relief|improvement|benefit|help|success|change|effect|gains?|progress)"
@@ -32,13 +33,13 @@ RESPONSES = [
         r"|(?:did|does|do|has|have|had|was|were|is)\s*(?:not|n't)\s+(?:really\s+|much\s+|seem\s+to\s+)?(?:help|work|improv|reliev|provid|benefit|effective|beneficial|do\s+(?:anything|much))\w*"
         r"|never\s+(?:really\s+)?(?:help|work)\w*|not\s+(?:helpful|effective|beneficial|improved|better)|not\s+much\s+(?:help|relief|benefit|better)"
         r"|ineffective|useless|did\s+nothing|no\s+good|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
-        r"|little\s+(?:\w+\s+)?(?:relief|improvement|benefit)|no\s+better|despite|refractory|worsened|plateaued"
+        r"|(?<!\ba\s)little\s+(?:\w+\s+)?(?:relief|improvement|benefit)|no\s+better|despite|refractory|worsened|plateaued"
         r"|made\s+(?:it|pain|things)\s+worse|no\s+lasting)\b",
         re.I)),
     ("partial", re.compile(
         r"\b(?:partial(?:ly)?|some\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)|mild(?:ly)?\s+(?:relief|improvement|benefit|helpful|improved|better)"
         r"|modest(?:ly)?|moderate\s+(?:relief|improvement|benefit)|temporary|temporarily|short[\s-]lived|transient|limited\s+(?:relief|improvement|benefit)"
-        r"|somewhat|slight(?:ly)?|incomplete|t(?:ake|akes|ook|aking)\s+the\s+edge\s+off|(?:down|better)\s+some\b"
+        r"|somewhat|slight(?:ly)?|incomplete|a\s+little\s+(?:\w+\s+)?(?:relief|improvement|benefit|better)|t(?:ake|akes|ook|aking)\s+the\s+edge\s+off|(?:down|better)\s+some\b"
         r"|help(?:s|ed|ing)?\s+(?:(?:only\s+)?(?:a\s+)?little(?:\s+bit)?|a\s+bit|some(?:what)?|slightly|marginally|mildly)"
         # relief that lasts hours or a day or two is temporary: "helps for a day or so"
         r"|(?:help(?:s|ed|ing)?|relief|better)\s+for\s+(?:only\s+)?(?:a|an|one|two|a\s+few|a\s+couple(?:\s+of)?)\s+(?:hours?|days?))\b",
@@ -51,7 +52,7 @@ CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|
 CURRENT_WORDS = re.compile(
     r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking|using|wearing)|is\s+(?:on|in|taking|doing|attending|using|wearing)"
     r"|takes|taking|attending|uses|using|wears|wearing|doing|goes\s+(?:to|for)|helps|is\s+helping|so\s+far|for\s+the\s+(?:past|last)|since"
-    r"|ha(?:s|ve)\s+been\s+\w+ing)\b", re.I)
+    r"|ha(?:s|ve)\s+been\s+\w+ing|keeps?\s+up|maintains|sticks?\s+with)\b", re.I)
 # A course placed in the past: "in 2023", "last in 2022", "(completed 2024)", "did PT", "last year", "stopped".
 PAST_IN_CLAUSE = re.compile(
     r"\b(?:in|during|last\s+in|completed|finished|ended|stopped|through|until)\s+(?:(?:early|mid|late|the\s+spring\s+of|the\s+fall\s+of)\s+)?"
@@ -81,6 +82,7 @@ COMBINATION_GAP = re.compile(r"\s*(?:[-/+]|\s|with|w/)\s*", re.I)
 # "Pain at rest", "worse with rest": a time of pain, not resting as a treatment.
 AT_REST = re.compile(r"\b(?:at|with|during|by|after|on|of|and|even)\s+$", re.I)
 SOURCE_OF = re.compile(r"\b(?:from|taught\s+(?:in|by|at)|learned\s+(?:in|at)|given\s+(?:in|by|at))\s+(?:his\s+|her\s+|the\s+)?$", re.I)
+NEXT_ITEM = re.compile(r"[\s,]*(?:and|&|plus|also)\b", re.I)
 INJECTION_WORDS = re.compile(r"\b(?:inject\w*|epidural|block|ablation|infiltrat\w*|instilled|administered|depo)\b", re.I)
 NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
 
@@ -224,8 +226,10 @@ def _nearest_response(clause: str, clause_start: int, mention: Mention, peers: l
     if not found:
         return None
     best = None
-    for name, start, end in found:
-        start, end = start + clause_start + base, end + clause_start + base
+    for name, start_in_clause, end_in_clause in found:
+        start, end = start_in_clause + clause_start + base, end_in_clause + clause_start + base
+        if mention.start >= end and NEXT_ITEM.match(clause, end_in_clause):
+            continue  # "celecoxib, which gives her a little relief, and acetaminophen": said of the one before
         distance = _distance(mention, start, end)
         # A response phrase belongs to the care item nearest it, unless that is a list (all share it).
         nearest_peer = min((_distance(p, start, end) for p in peers), default=distance)

@@ -226,3 +226,25 @@ def test_where_a_home_program_came_from_is_not_more_care(facts_of):
     facts = facts_of("Completed pelvic floor PT x 8 weeks (Jun-Aug 2025).\nPlan: continue belt, HEP from PT.")
     assert care(facts, "physical_therapy")["status"] == "completed"
     assert care(facts, "home_exercise")["status"] == "ongoing"
+
+
+def test_a_response_before_the_next_item_is_said_of_the_one_before(facts_of):
+    facts = facts_of("She takes celecoxib 200 mg daily, which gives her a little relief, and acetaminophen 1 g TID.")
+    assert care(facts, "nsaid")["response"] == "partial"
+    assert care(facts, "acetaminophen")["response"] is None
+
+
+def test_a_course_without_benefit_and_a_routine_kept_up(facts_of):
+    facts = facts_of("She has completed two courses of physical therapy, most recently eight weeks ending in January, "
+                     "without meaningful benefit, and she keeps up a daily walking and stretching routine.")
+    assert care(facts, "physical_therapy")["response"] == "failed"
+    assert care(facts, "home_exercise") | {"evidence": None} == {
+        "modality": "home_exercise", "status": "ongoing", "weeks": None, "response": None, "evidence": None}
+
+
+@pytest.mark.parametrize("note", [
+    "Naproxen 500 mg BID x 4 months, stopped by cardiology d/t CHF/fluid retention.",
+    "Meloxicam stopped for elevated creatinine.",
+])
+def test_more_side_effects(facts_of, note):
+    assert care(facts_of(note), "nsaid")["response"] == "not_tolerated"
