@@ -37,7 +37,7 @@ def extract_facts(text: str, *, note_date: datetime.date | None = None) -> dict:
     extract_function(note, facts)
     extract_conservative_care(note, facts, date)
     extract_imaging(note, facts)
-    extract_procedures(note, facts)
+    extract_procedures(note, facts, date)
     extract_exam(note, facts)
     extract_psych(note, facts)
     extract_red_flags(note, facts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 
@@ -48,8 +49,9 @@ STRENGTH_AFTER = re.compile(rf"\s*(?:{_ANAESTHETIC}|chlorhexidine|dextrose|salin
 HALF_RELIEF = re.compile(r"\b(?:about\s+|roughly\s+|nearly\s+|approximately\s+)?half\W{0,2}\s+(?:\w+\s+)?(?:relief|better|improvement)|(?:relief|better|improved)\s+by\s+(?:about\s+)?half\b", re.I)
 
 
-def extract_procedures(note: ReadNote, facts: dict) -> None:
-    procedures = [m for m in note.of("PROCEDURE") if _done(note, m) and m.section not in SKIP_SECTIONS]
+def extract_procedures(note: ReadNote, facts: dict, note_date: datetime.date | None = None) -> None:
+    procedures = [m for m in note.of("PROCEDURE") if _done(note, m) and (
+        m.section not in SKIP_SECTIONS or (m.section == "procedure" and _dated_before(note, m, note_date)))]
     entries: list[dict] = []
     by_sentence: dict[int, list[Mention]] = {}
     for mention in note.of("PROCEDURE"):
@@ -106,14 +108,35 @@ def extract_procedures(note: ReadNote, facts: dict) -> None:
 DONE_BEFORE = re.compile(r"\b(?:underwent|had|has\s+had|received|s/p|status\s+post|completed|did)\b[^.;]{0,60}$", re.I)
 
 
+# "67M for L T10-11 TFESI today": the procedure of the visit, not one done before it.
+TODAY = re.compile(r"[^.;\n]{0,20}?\btoday\b", re.I)
+_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b")
+
+
 def _done(note: ReadNote, mention: Mention) -> bool:
-    if mention.affirmed:
-        return True
     if mention.negated or mention.family:
         return False
     sentence = note.sentence_of(mention)
     start, _ = _clause(sentence.text, mention.start - sentence.start)
-    return bool(DONE_BEFORE.search(sentence.text[start:mention.start - sentence.start]))
+    done_before = DONE_BEFORE.search(sentence.text[start:mention.start - sentence.start])
+    if mention.affirmed:
+        return bool(done_before) or not TODAY.match(note.text, mention.end, mention.end + 30)
+    return bool(done_before)
+
+
+def _dated_before(note: ReadNote, mention: Mention, note_date: datetime.date | None) -> bool:
+    """'Procedure: Left L4-5 ESI on 3/16/2026' in a call two days later: done before the note."""
+    if note_date is None:
+        return False
+    sentence = note.sentence_of(mention)
+    for match in _DATE.finditer(sentence.text, mention.end - sentence.start):
+        year = int(match.group("y"))
+        try:
+            when = datetime.date(year + 2000 if year < 100 else year, int(match.group("m")), int(match.group("d")))
+        except ValueError:
+            continue
+        return when < note_date
+    return False
 
 
 # Words by which a later sentence names the procedure it reports on ("the block", "trial results").

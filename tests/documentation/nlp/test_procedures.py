@@ -51,3 +51,27 @@ def test_a_later_sentence_about_another_kind_of_procedure_is_not_this_one_s(fact
 ])
 def test_an_anaesthetics_strength_is_not_relief(facts_of, note, relief):
     assert facts_of(note)["prior_procedures"][0]["relief_percent"] == relief
+
+
+@pytest.mark.parametrize("note", [
+    "Pre-procedure H&P\n67M for L T10-11 TFESI today. Radicular pain x 5 mo.",
+    "A/P:\n- 2 concordant MBBs, meets criteria -> bilat L3-L5 RFA, precert\n- RTC 4 wks after RFA",
+    "Meets criteria for SCS trial: neuropathic pain, failed conservative care.",
+])
+def test_the_procedure_of_the_day_or_of_the_plan_is_not_prior(facts_of, note):
+    assert {p["type"] for p in facts_of(note)["prior_procedures"]} <= {"medial_branch_block"}
+
+
+def test_a_procedure_headed_in_a_later_call_was_done_before_it(facts_of):
+    note = "Call date/time: 3/18/2026 10:42\nProcedure: Left L4-5 interlaminar ESI on 3/16/2026, Dr. Sato\nDoing well."
+    assert [p["type"] for p in facts_of(note)["prior_procedures"]] == ["epidural_steroid_injection"]
+
+
+def test_the_procedure_a_procedure_note_records_is_not_prior(facts_of):
+    note = "Date of service: 3/16/2026\nProcedure: Left L4-5 interlaminar ESI, Dr. Sato\nTolerated well."
+    assert facts_of(note)["prior_procedures"] == []
+
+
+def test_a_failed_back_surgery_with_a_pain_score_today_is_still_a_surgery(facts_of):
+    facts = facts_of("54F, failed back surgery (L5-S1 fusion 2020), persistent right leg > back pain, 7/10 today.")
+    assert [p["type"] for p in facts["prior_procedures"]] == ["spine_surgery"]
