@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 
+# A full stop that ends a clause: not the one of a title or an abbreviation ("with Dr. Ibsen", "vs. PT").
+FULL_STOP = r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bvs)(?<!\bapprox)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)\.\s"
+
+
 def clause_around(text: str, position: int, breaks: re.Pattern) -> tuple[int, int]:
     """(start, end) of the clause of ``text`` holding ``position``, cut at ``breaks``."""
     start, end = 0, len(text)

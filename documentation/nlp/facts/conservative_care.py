@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from documentation.nlp.facts.clauses import clause_around, distance as span_distance
+from documentation.nlp.facts.clauses import FULL_STOP, clause_around, distance as span_distance
 from documentation.nlp.facts.dates import SINCE, months_since
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import WEEKS_PER_MONTH, durations
@@ -48,7 +48,7 @@ RESPONSES = [
         r"\b(?:helped|helps|helpful|improved|improvement|relief|effective|benefit|benefited|beneficial|good\s+response|resolved|works\s+well"
         r"|working\s+well|better|improving|responded)\b", re.I)),
 ]
-CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|(?<!\ba\s)\bwhile\b", re.I)  # not "for a while"
+CLAUSE_BREAK = re.compile(rf";|{FULL_STOP}|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|(?<!\ba\s)\bwhile\b", re.I)  # not "for a while"
 CURRENT_WORDS = re.compile(
     r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking|using|wearing)|is\s+(?:on|in|taking|doing|attending|using|wearing)"
     r"|takes|taking|attending|uses|using|wears|wearing|doing|goes\s+(?:to|for)|helps|is\s+helping|so\s+far|for\s+the\s+(?:past|last)|since"

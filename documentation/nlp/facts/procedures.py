@@ -6,12 +6,12 @@ import datetime
 import itertools
 import re
 
-from documentation.nlp.facts.clauses import clause_around, distance as span_distance
+from documentation.nlp.facts.clauses import FULL_STOP, clause_around, distance as span_distance
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import durations, parse_number, percents
 from documentation.nlp.note import Mention, ReadNote
 
-CLAUSE_BREAK = re.compile(r";|\.\s|\bbut\b|\bhowever\b|\bwhereas\b", re.I)
+CLAUSE_BREAK = re.compile(rf";|{FULL_STOP}|\bbut\b|\bhowever\b|\bwhereas\b", re.I)
 RELIEF_WORD = re.compile(r"relief|improvement|reduction|better|decrease|pain\s+relief|improved|benefit|resolution", re.I)
 NO_RELIEF = re.compile(
     r"\b(?:no|without|w/o|zero|minimal|negligible)\s+(?:\w+\s+)?(?:relief|improvement|benefit)|(?:did|does)\s*(?:not|n't)\s+(?:help|work|provide\s+(?:any\s+)?relief)"
@@ -21,7 +21,7 @@ RELIEF_DURATION_CUE = re.compile(r"(?:\bfor|\blasting|\blasted|\bx|×|\bover|\bd
 # "two rounds of thoracic paraspinal trigger point injections": up to four words between the count and
 # the procedure, none of them a unit ("2 weeks ago had an ESI" is one).
 COUNT_BEFORE = re.compile(
-    r"\b(?P<n>two|three|four|2|3|4)\s+(?:(?!(?:weeks?|days?|months?|years?|hours?|mg|ago|times|levels?)\b)[\w-]+\s+){0,4}$", re.I)
+    r"(?<![-/.])\b(?P<n>two|three|four|2|3|4)\s+(?:(?!(?:weeks?|days?|months?|years?|hours?|mg|ago|times|levels?)\b)[\w-]+\s+){0,4}$", re.I)
 COUNT_AFTER = re.compile(r"^\s*(?:x\s*(?P<x>[2-4])\b|\((?P<p>[2-4])\)|(?P<t>[2-4])\s*times\b)", re.I)
 SKIP_SECTIONS = {"family_history", "procedure", "plan"}
 # "60% x 6 weeks", "50% for two weeks": a percent followed by how long it lasted is relief.

@@ -75,3 +75,9 @@ def test_the_procedure_a_procedure_note_records_is_not_prior(facts_of):
 def test_a_failed_back_surgery_with_a_pain_score_today_is_still_a_surgery(facts_of):
     facts = facts_of("54F, failed back surgery (L5-S1 fusion 2020), persistent right leg > back pain, 7/10 today.")
     assert [p["type"] for p in facts["prior_procedures"]] == ["spine_surgery"]
+
+
+def test_a_level_range_is_not_a_count_and_a_title_does_not_end_the_clause(facts_of):
+    note = ("She had a right L3-4 transforaminal epidural steroid injection with Dr. Ibsen in June 2025 and reports "
+            "approximately 40% improvement in the leg pain lasting about 6 weeks.")
+    assert relief(facts_of(note)) == [("epidural_steroid_injection", 40.0, 6.0)]
