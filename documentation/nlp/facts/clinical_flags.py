@@ -61,6 +61,7 @@ FAILED = re.compile(r"\b(?:failed|not\s+approved)\b", re.I)
 PASSED = re.compile(r"\b(?:passed|approved)\b", re.I)
 # Sentences after the evaluation's own that may carry its result.
 FOLLOWING_SENTENCES = 2
+PARAGRAPH_SENTENCES = 8
 
 
 def extract_psych(note: ReadNote, facts: dict) -> None:
@@ -88,11 +89,14 @@ def extract_psych(note: ReadNote, facts: dict) -> None:
 def _result(note: ReadNote, sentence: Sentence, mention: Mention) -> tuple[bool, int, int] | None:
     """(cleared, start, end) stated in the evaluation's sentence or the next ones of its section."""
     window = [sentence]
-    for following in note.sentences[sentence.index + 1:sentence.index + 1 + FOLLOWING_SENTENCES]:
+    for position, following in enumerate(note.sentences[sentence.index + 1:sentence.index + 1 + PARAGRAPH_SENTENCES]):
         # The evaluation's paragraph goes on through an inline "Impression: ..." (which the
-        # sectionizer takes for a header); a new line in another section ends it.
+        # sectionizer takes for a header) to its "Conclusion: ..."; a blank line or a new line in
+        # another section ends it. Past the first sentences, only within the paragraph.
         between = note.text[window[-1].end:following.start]
         if "\n\n" in between or (following.section != sentence.section and "\n" in between):
+            break
+        if position >= FOLLOWING_SENTENCES and "\n" in between:
             break
         window.append(following)
     for part in window:

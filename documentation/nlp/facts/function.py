@@ -51,7 +51,7 @@ _ACTIVITY = (r"(?:golf(?:ing)?|garden(?:ing)?|(?:grocery\s+)?shopping|driv(?:e|i
 _SELF_CARE = r"(?:dressing|bathing|showering|toileting|grooming|(?:putting\s+on\s+)?(?:his|her|their)?\s*(?:socks|shoes|pants)|putting\s+on\s+\w+|self[-\s]care|ADLs|activities\s+of\s+daily\s+living|getting\s+dressed|housework|chores)"
 ADL_TRUE = re.compile(
     r"\b(?:"
-    r"(?:out\s+of|off(?:\s+of)?)\s+work|(?:missed|missing|misses)\s+(?:\w+\s+){0,4}?(?:work|shifts?)"
+    r"(?:out\s+of|off(?:\s+of)?)\s+work|(?:missed|missing|misses)\s+(?:\w+\s+){0,4}?(?:work|shifts?)|(?:has|had|have)\s+missed\s+(?:\w+\s+){0,2}?days\b"
     r"|(?:has\s+not|hasn't|have\s+not|haven't|not)\s+(?:been\s+(?:able\s+to\s+)?)?(?:worked|work|returned\s+to\s+work|been\s+working)"
     r"|(?:unable\s+to|cannot|can't|can\s+not|could\s+not|couldn't|can\s+no\s+longer|no\s+longer\s+able\s+to|not\s+able\s+to)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
     r"|(?:stopped|quit|given\s+up|gave\s+up|had\s+to\s+(?:stop|quit|give\s+up|leave)|no\s+longer)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
@@ -60,8 +60,9 @@ ADL_TRUE = re.compile(
     r"|(?:limits?|limited|limiting|restricts?|restricted|interferes?\s+with|interfering\s+with)\s+(?:his|her|their|the\s+patient's)\s+(?:ability\s+to\s+)?" + _ACTIVITY +
     r"|(?:difficulty|trouble|struggles?|struggling)\s+(?:with\s+)?" + _SELF_CARE +
     # "her son now does the laundry and grocery shopping for her": someone else does the patient's chores.
-    r"|(?:son|daughter|husband|wife|spouse|partner|family|caregiver|neighbou?r|friends?|children|kids)\s+(?:now\s+|has\s+to\s+|have\s+to\s+)?"
-    r"(?:does|do|help(?:s)?\s+(?:her|him)\s+with|takes?\s+care\s+of|handles?)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|her\s+|his\s+)?(?:\w+\s+)?"
+    r"|(?:son|daughter|husband|wife|spouse|partner|family|caregiver|neighbou?r|friends?|children|kids)\s+"
+    r"(?:now\s+|has\s+to\s+|have\s+to\s+|to\s+|has\s+been\s+|is\s+)?"
+    r"(?:does|do|doing|help(?:s|ing)?\s+(?:her|him)\s+with|takes?\s+care\s+of|handles?)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|her\s+|his\s+)?(?:\w+\s+)?"
     r"(?:laundry|shopping|cleaning|housework|chores|cooking|yard\s*work|errands)" +
     r")\b", re.I)
 # "He does not need help", "never missed work": the limit is denied.

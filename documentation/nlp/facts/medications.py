@@ -21,7 +21,8 @@ _TIMES_A_DAY = re.compile(rf"\b(?P<n>\d|one|two|three|four|five|six){_SPELLED}\s
 _MAX_MG_PER_DAY = re.compile(r"\bmax(?:imum)?\s+daily\s+(?:amount|dose)\s*:?\s*(?P<mg>\d+(?:\.\d+)?)\s*mg\b"
                              r"|\bmax(?:imum)?\s*(?:of\s*)?(?P<mg2>\d+(?:\.\d+)?)\s*mg\s*(?:/|per|a)\s*day\b", re.I)
 _MAX_PER_DAY = re.compile(r"\b(?:max(?:imum)?|up\s+to|no\s+more\s+than)\s*(?:of\s*)?(?P<n>\d{1,2})\s*(?:tabs?|tablets?|pills?|doses?|times)?\s*(?:/|per|a|in\s+24\s*h(?:ours?)?)\s*(?:day|24\s*h(?:ours?|rs?)?)", re.I)
-_STRENGTH_MG = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:/\s*\d+(?:\.\d+)?\s*)?mg\b|(?P<combo>\d+(?:\.\d+)?)\s*/\s*\d{3}\b", re.I)
+# "10 mg", "10/325 mg", "5-325 mg", "Norco 10/325": the first number is the opioid's strength.
+_STRENGTH_MG = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:[/-]\s*\d+(?:\.\d+)?\s*)?mg\b|(?P<combo>\d+(?:\.\d+)?)\s*[/-]\s*\d{3}\b", re.I)
 _STRENGTH_MCG_H = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:mcg|µg|micrograms?)(?:\s*/\s*(?:h|hr|hour))?\b", re.I)
 _TABS = re.compile(r"\b(?P<a>\d|one|two|three)(?:\s*(?:-|to)\s*(?P<b>\d|two|three|four))?\s*(?:tabs?|tablets?|pills?|caps?|capsules?|patch)\b", re.I)
 STATED_MME = re.compile(
@@ -129,7 +130,9 @@ def extract_mme(note: ReadNote, facts: dict) -> None:
                 if capped < daily_units:
                     daily_units, end = capped, mg_cap.end()
             mme, end = milligrams * daily_units * factor, max(end, strength.end())
-            key = (mention.meta.get("generic"), milligrams, daily_units)
+            # One prescription per drug and strength: "Continue oxycodone 5 mg q6h prn" in the plan is
+            # the listed "oxycodone 5 mg q6h prn, max 3 tabs/day", which is read first.
+            key = (mention.meta.get("generic"), milligrams)
         if key in seen:
             continue
         seen.add(key)

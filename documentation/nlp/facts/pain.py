@@ -154,7 +154,7 @@ NRS_PATTERNS = [
                r"\s*(?:is|of|at|:|=|-|today)?\s*(?:(?P<low>\d{1,2})\s*(?:-|–|to)\s*)?(?P<v>\d{1,2})\b(?!\s*(?:/|%|mg|out|percent|week|month|day|year))", re.I),
 ]
 NRS_HINT = re.compile(r"10\b|NRS|VAS|pain", re.I)
-NOW = re.compile(r"\b(?:today|current|currently|now|at present|presently|this visit|at this visit|at rest|on presentation|in clinic)\b", re.I)
+NOW = re.compile(r"\b(?:today|current|currently|now|at present|presently|this visit|at this visit|on presentation|in clinic)\b", re.I)
 THEN = re.compile(r"\b(?:worst|best|at intake|intake|initial|initially|previously|was|were|prior|before|pre-?procedure|post-?procedure|after|following|baseline|last visit|at its worst|down to|from|used to|had been|at best|average|averages|usually|typically|goal)\b", re.I)
 RANGE_WORDS = re.compile(r"\b(?:ranges?|ranged|ranging|varies|fluctuates|between)\b", re.I)
 STRONG_SECTIONS = {"assessment", "assessment_and_plan", "chief_complaint"}

@@ -83,6 +83,9 @@ def test_allergies_are_not_care(facts_of):
     ("MEDICATIONS: tramadol 50 MG tablet, Take 1 tablet by mouth 3 (three) times daily.", 30),
     ("Plan: proceed with the implant. Oxycodone 5 mg q6h prn continued for now.", 30),
     ("Plan: start oxycodone 5 mg q6h prn if the pain flares.", None),
+    ("hydrocodone-acetaminophen 5-325 mg 1 tab q6h prn pain, max 4/day", 20),
+    ("- Morphine ER 15 mg BID, tapered off 2024 because of constipation.\n- Current: oxycodone 5 mg q6h prn, max 3 tabs/day.\n"
+     "Plan:\n- Continue oxycodone 5 mg q6h prn at current limit.", 22.5),
 ])
 def test_opioid_mme(facts_of, note, mme):
     assert facts_of(note)["opioid_mme_per_day"] == mme
@@ -142,6 +145,7 @@ def test_response_phrases(facts_of, note, modality, response):
     ("Plan: continue gabapentin 300 mg TID.", "gabapentinoid", "ongoing"),
     ("Meloxicam was avoided because of CKD stage 3.", "nsaid", "not_done"),
     ("NSAIDs are contraindicated (CKD).", "nsaid", "not_done"),
+    ("NSAIDs have been avoided because of his kidneys and the apixaban.", "nsaid", "not_done"),
 ])
 def test_status_phrases(facts_of, note, modality, status):
     assert care(facts_of(note), modality)["status"] == status

@@ -37,6 +37,8 @@ def test_disability_index_with_words_between_name_and_score(facts_of, note, fiel
 @pytest.mark.parametrize("note", [
     "Her son now does the laundry and grocery shopping for her.",
     "Her daughter does her shopping.",
+    "She has missed days and her daughter has been helping her with the laundry and the groceries.",
+    "He needs his daughter to do the grocery shopping.",
 ])
 def test_someone_else_doing_the_chores_limits_adls(facts_of, note):
     assert facts_of(note)["function"]["adl_limited"] is True

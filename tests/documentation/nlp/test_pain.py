@@ -26,6 +26,7 @@ def test_evidence_quotes_the_note(facts_of):
     ("She rates her pain at 6 out of 10.", 6),
     ("VAS 70/100.", 7),
     ("Worst pain 10/10, currently 3/10.", 3),
+    ("Pain: legs 8/10 when walking, 2/10 at rest. Today, seated in clinic, 3/10.", 3),
     ("Seen 3/10/2025 for follow-up.", None),
 ])
 def test_current_pain_score(facts_of, note, expected):

@@ -17,6 +17,9 @@ import pytest
     ("Psych evaluation pending; will proceed once cleared.", False, None),
     ("Pre-SCS psychological evaluation completed 02/20/2026 by Dr. Halvorsen (BDI-II 14). Impression: mild depressive "
      "symptoms, realistic expectations. Cleared for SCS trial.", True, True),
+    ("Pre-implant psychological evaluation completed 11/4/2025 (clinical interview, MMPI-2-RF, PHQ-9). PHQ-9 8 (mild). "
+     "Pain Catastrophizing Scale 24. No active substance use disorder. Expectations realistic. Good social support. "
+     'Conclusion: "no psychological contraindication to proceed with a trial of spinal cord stimulation."', True, True),
 ])
 def test_psych_clearance_phrasings(facts_of, note, done, cleared):
     assert facts_of(note)["psych_eval"] == {"done": done, "cleared": cleared}

@@ -31,6 +31,11 @@ def flags(facts: dict) -> dict:
     ("Weight stable.", {"unexplained_weight_loss": False}),
     ("Reports a weight change of 10 lb since spring.", {}),
     ("Call back or go to the ED for temp > 100.4, new leg weakness, or bladder/bowel changes.", {}),
+    ("No change in bowel or bladder habit apart from long-standing nocturia.", {"bowel_bladder_dysfunction": False}),
+    # A relative as informant is not family history.
+    ("He denies progressive weakness and daughter agrees.", {"progressive_weakness": False}),
+    ("Per his wife, he has had fevers at night.", {"fever_or_infection": True}),
+    ("Her mother had breast cancer.", {}),
 ])
 def test_red_flag_phrasings(facts_of, note, expected):
     assert flags(facts_of(note)) == expected
