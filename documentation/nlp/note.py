@@ -95,8 +95,9 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 
 
 # A line wrapped inside a sentence ("bowel or\nbladder changes"): the line break becomes a space,
-# which keeps every offset and lets multi-word rules match across the wrap.
-_WRAP = re.compile(r"(?<=[A-Za-z,])\n(?=[a-z])|(?<=[A-Za-z,])\n(?=\d+(?![.)\d]))")
+# which keeps every offset and lets multi-word rules match across the wrap. A line that starts with a
+# date or a time ("ten days\n11/05/25 R T6-7 ESI") is a new item, not a wrap.
+_WRAP = re.compile(r"(?<=[A-Za-z,])\n(?=[a-z])|(?<=[A-Za-z,])\n(?=\d+(?![.)\d/:-]))")
 
 
 # The tokenizer strips prefixes one at a time, copying the rest of the word each time: a

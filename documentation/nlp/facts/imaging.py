@@ -11,7 +11,7 @@ from documentation.nlp.note import Mention, ReadNote
 REGIONS = re.compile(
     r"\b(?:(?P<lumbar>lumbar|lumbosacral|L-?spine|LS\s+spine|L[1-5](?:\s*[-/]\s*(?:L?[1-5]|S1))?|low\s+back)"
     r"|(?P<cervical>cervical|C-?spine|C[2-7](?:\s*[-/]\s*(?:C?[3-7]|T1))?|neck)"
-    r"|(?P<thoracic>thoracic|T-?spine|T(?:[1-9]|1[0-2])(?:\s*[-/]\s*T?\d{1,2})?)"
+    r"|(?P<thoracic>thoracic|T-?spine|chest|CXR|T(?:[1-9]|1[0-2])(?:\s*[-/]\s*T?\d{1,2})?)"
     r"|(?P<sacroiliac>SI\s+joints?|sacroiliac|pelvis|sacrum)"
     r"|(?P<knee>knees?)|(?P<hip>hips?)|(?P<shoulder>shoulders?))\b", re.I)
 ROOT_NEARBY = re.compile(r"^.{0,30}?\b(?:roots?|nerves?|[LS][1-5]|C[2-8]|thecal\s+sac|cord)\b", re.I | re.S)

@@ -25,7 +25,7 @@ COUNT_BEFORE = re.compile(
 COUNT_AFTER = re.compile(r"^\s*(?:x\s*(?P<x>[2-4])\b|\((?P<p>[2-4])\)|(?P<t>[2-4])\s*times\b)", re.I)
 SKIP_SECTIONS = {"family_history", "procedure", "plan"}
 # "60% x 6 weeks", "50% for two weeks": a percent followed by how long it lasted is relief.
-RELIEF_DURATION_AFTER = re.compile(r"\s*(?:relief\s+)?(?:x|×|for|lasting)\s*(?:about\s+|approximately\s+|~\s*)?(?:\d|a\b|an\b|one|two|three|four|five|six|seven|eight|nine|ten)", re.I)
+RELIEF_DURATION_AFTER = re.compile(r"""\s*["”']?,?\s*(?:relief\s+)?(?:x|×|for|lasting|lasted|that\s+lasted)\s*(?:about\s+|approximately\s+|roughly\s+|~\s*)?(?:\d|a\b|an\b|one|two|three|four|five|six|seven|eight|nine|ten)""", re.I)
 
 
 def _clause(text: str, position: int) -> tuple[int, int]:
@@ -50,7 +50,9 @@ HALF_RELIEF = re.compile(r"\b(?:about\s+|roughly\s+|nearly\s+|approximately\s+)?
 
 
 def extract_procedures(note: ReadNote, facts: dict, note_date: datetime.date | None = None) -> None:
-    procedures = [m for m in note.of("PROCEDURE") if _done(note, m) and (
+    # Procedures outside the contract (type "other": intercostal blocks, joint injections, ...) are
+    # never entries, but they still own the relief said of them.
+    procedures = [m for m in note.of("PROCEDURE") if m.meta.get("type") != "other" and _done(note, m) and (
         m.section not in SKIP_SECTIONS or (m.section == "procedure" and _dated_before(note, m, note_date)))]
     entries: list[dict] = []
     by_sentence: dict[int, list[Mention]] = {}

@@ -81,3 +81,14 @@ def test_a_level_range_is_not_a_count_and_a_title_does_not_end_the_clause(facts_
     note = ("She had a right L3-4 transforaminal epidural steroid injection with Dr. Ibsen in June 2025 and reports "
             "approximately 40% improvement in the leg pain lasting about 6 weeks.")
     assert relief(facts_of(note)) == [("epidural_steroid_injection", 40.0, 6.0)]
+
+
+def test_a_block_outside_the_contract_keeps_its_own_relief(facts_of):
+    note = ('Procedures:\n10/15/25 R T6 + T7 intercostal nerve blocks (bupivacaine/dex) - ~60% relief for ten days\n'
+            '11/05/25 R T6-7 transforaminal ESI - "maybe 30%", lasted about 2 weeks\n')
+    assert relief(facts_of(note)) == [("epidural_steroid_injection", 30.0, 2.0)]
+
+
+def test_joint_injections_are_not_prior_procedures(facts_of):
+    facts = facts_of("Had a series of three hyaluronic acid injections and a hip injection last year.")
+    assert facts["prior_procedures"] == []
