@@ -155,7 +155,7 @@ NRS_PATTERNS = [
 ]
 NRS_HINT = re.compile(r"10\b|NRS|VAS|pain", re.I)
 NOW = re.compile(r"\b(?:today|current|currently|now|at present|presently|this visit|at this visit|on presentation|in clinic)\b", re.I)
-THEN = re.compile(r"\b(?:worst|best|at intake|intake|initial|initially|previously|was|were|prior|before|pre-?procedure|post-?procedure|after|following|baseline|last visit|at its worst|down to|from|used to|had been|at best|average|averages|usually|typically|goal)\b", re.I)
+THEN = re.compile(r"\b(?:worst|best|at intake|intake|initial|initially|previously|was|were|prior|before|pre-?(?:procedure|injection|block|op|operative|treatment|RFA|ESI)|post-?procedure|after|following|baseline|last visit|at its worst|down to|from|used to|had been|at best|average|averages|usually|typically|goal)\b", re.I)
 RANGE_WORDS = re.compile(r"\b(?:ranges?|ranged|ranging|varies|fluctuates|between)\b", re.I)
 STRONG_SECTIONS = {"assessment", "assessment_and_plan", "chief_complaint"}
 
@@ -185,9 +185,11 @@ def _nrs(note: ReadNote, facts: dict) -> None:
         spans.sort()
         for position, (start, end, value, is_range) in enumerate(spans):
             # The clause around this score, bounded by punctuation and by its neighbouring scores.
+            # A bracket starts another clause: "4/10 today (was 8/10 pre-injection)".
             left = max(text.rfind(",", 0, start), text.rfind(";", 0, start), text.rfind(".", 0, start),
-                       spans[position - 1][1] if position else -1)
-            right_candidates = [i for i in (text.find(",", end), text.find(";", end), text.find(". ", end)) if i >= 0]
+                       text.rfind("(", 0, start), spans[position - 1][1] if position else -1)
+            right_candidates = [i for i in (text.find(",", end), text.find(";", end), text.find(". ", end),
+                                            text.find("(", end)) if i >= 0]
             if position + 1 < len(spans):
                 right_candidates.append(spans[position + 1][0])
             right = min(right_candidates) if right_candidates else len(text)
@@ -217,9 +219,16 @@ def _radicular(note: ReadNote, facts: dict) -> None:
                 and m.section not in {"family_history", "past_medical_history"}
                 and not (m.text.lower().startswith("radiat") and TO_THE_TRUNK.match(note.text, m.end))]
     affirmed = [m for m in mentions if not m.negated]
-    chosen = affirmed[0] if affirmed else (mentions[0] if mentions else None)
+    # "Pain into the thigh, no pain below the knee": referred pain, unless a radiculopathy is named.
+    distal_denied = [m for m in mentions if m.negated and m.meta.get("distal")]
+    if distal_denied and not any(NAMED_RADICULOPATHY.match(m.text) for m in affirmed):
+        affirmed = []
+    chosen = affirmed[0] if affirmed else (distal_denied or [m for m in mentions if m.negated] or [None])[0]
     if chosen is not None:
         set_fact(facts, "pain.radicular", not chosen.negated, note.text, chosen.start, chosen.end)
+
+
+NAMED_RADICULOPATHY = re.compile(r"radicul|sciatica", re.I)
 
 
 _LIMB = r"(?:leg|legs|arm|arms|extremity|extremities|radicular|buttock|thigh|lower\s+extremity|upper\s+extremity|sciatica|sciatic)"
