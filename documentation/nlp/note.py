@@ -142,7 +142,8 @@ def read_note(text: str) -> ReadNote:
                 label=ent.label_, start=base + ent.start_char, end=base + ent.end_char, text=ent.text,
                 meta=_meta(ent),
                 sentence=index, section=section_of(ent.start),
-                negated="NEGATED_EXISTENCE" in context or bool(_DENIED_AFTER_COLON.match(text, base + ent.end_char)),
+                negated=("NEGATED_EXISTENCE" in context or bool(_DENIED_AFTER_COLON.match(text, base + ent.end_char))
+                         or unticked_box_before(text, base + ent.start_char)),
                 hypothetical="HYPOTHETICAL" in context,
                 historical="HISTORICAL" in context or not_taking_line(base + ent.start_char),
                 family="FAMILY" in context or section_of(ent.start) == "family_history" or family_line(base + ent.start_char),
@@ -156,6 +157,21 @@ def read_note(text: str) -> ReadNote:
 _DENIED_AFTER_COLON = re.compile(
     r"[^:\n]{0,40}:[ \t]*(?:denies|denied|negative|neg|no|none|absent|never|not\s+(?:done|tried|performed))\b[ \t]*(?:[.;,]|$)",
     re.I | re.M)
+
+# A form's checkbox: "[ ] Full duty   [X] Modified duty", "☐ fever ☒ weakness". What follows an
+# unticked box on its line (up to the next box) is not said of the patient.
+_BOX_BEFORE = re.compile(r"(?:\[(?P<tick>\s*[xX✓✔*]?\s*)\]|(?P<glyph>[☐☒☑]))[^\[\]☐☒☑\n]{0,40}$")
+
+
+def unticked_box_before(text: str, position: int) -> bool:
+    """Whether ``position`` follows an unticked checkbox on its line."""
+    match = _BOX_BEFORE.search(text, max(0, position - 60), position)
+    if match is None:
+        return False
+    if match.group("glyph"):
+        return match.group("glyph") == "☐"
+    return not match.group("tick").strip()
+
 
 # A line about a relative: "- Mother (58): lumbar fusion ...; takes oxycodone", "Father: Xarelto".
 _FAMILY_LINE = re.compile(

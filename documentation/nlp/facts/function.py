@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from documentation.nlp.facts.evidence import set_fact
-from documentation.nlp.note import ReadNote
+from documentation.nlp.note import ReadNote, unticked_box_before
 
 # Between the index's name and its value: "(NDI)", "score", "today", "is now", "was", ":" in any order.
 _FILLER = (r"(?:\s*(?:\(\s*[A-Za-z]+\s*\)|score|total|today|now|currently|presently|this\s+visit|at\s+this\s+visit|measured"
@@ -59,6 +59,10 @@ ADL_TRUE = re.compile(
     r"|(?:needs?|needing|requires?|requiring)\s+(?:\w+\s+)?(?:help|assistance)\s+(?:with\s+|for\s+)?" + _SELF_CARE +
     r"|(?:limits?|limited|limiting|restricts?|restricted|interferes?\s+with|interfering\s+with)\s+(?:his|her|their|the\s+patient's)\s+(?:ability\s+to\s+)?" + _ACTIVITY +
     r"|(?:difficulty|trouble|struggles?|struggling)\s+(?:with\s+)?" + _SELF_CARE +
+    # "can't tolerate a bra", "unable to tolerate sitting >20 min", "not able to return to his usual duties"
+    r"|(?:can't|cannot|can\s+not|unable\s+to|not\s+able\s+to|could\s+not|couldn't)\s+tolerate\s+(?:\w+\s+){0,2}?"
+    r"(?:sitting|standing|walking|driving|lifting|bending|working|work|clothing|clothes|shirts?|a\s+bra|bras?|being\s+touched|stairs)"
+    r"|(?:not\s+able|unable)\s+to\s+return\s+to\s+(?:\w+\s+){0,4}?(?:work|duty|duties|job)" +
     # "her son now does the laundry and grocery shopping for her": someone else does the patient's chores.
     r"|(?:son|daughter|husband|wife|spouse|partner|family|caregiver|neighbou?r|friends?|children|kids)\s+"
     r"(?:now\s+|has\s+to\s+|have\s+to\s+|to\s+|has\s+been\s+|is\s+)?"
@@ -84,11 +88,14 @@ def _adl(note: ReadNote, facts: dict) -> None:
         for match in ADL_TRUE.finditer(sentence.text):
             if ADL_DENIED.search(sentence.text[:match.start()]) and not match.group().lower().startswith(("not", "has", "have")):
                 continue
+            if unticked_box_before(note.text, sentence.start + match.start()):
+                continue
             set_fact(facts, "function.adl_limited", True, note.text,
                      sentence.start + match.start(), sentence.start + match.end())
             return
     for sentence in note.sentences:
-        match = ADL_FALSE.search(sentence.text)
+        match = next((m for m in ADL_FALSE.finditer(sentence.text)
+                      if not unticked_box_before(note.text, sentence.start + m.start())), None)
         if match:
             set_fact(facts, "function.adl_limited", False, note.text,
                      sentence.start + match.start(), sentence.start + match.end())

@@ -42,3 +42,15 @@ def test_disability_index_with_words_between_name_and_score(facts_of, note, fiel
 ])
 def test_someone_else_doing_the_chores_limits_adls(facts_of, note):
     assert facts_of(note)["function"]["adl_limited"] is True
+
+
+@pytest.mark.parametrize("note, limited", [
+    ("Can't tolerate a bra or fitted shirts.", True),
+    ("He is unable to tolerate sitting for more than 20 minutes.", True),
+    ("Patient is not able to return to his usual and customary duties as crew lead at this time.", True),
+    # A form: the unticked box is not the answer.
+    ("WORK STATUS\n[ ] Full duty   [X] Modified duty   [ ] Temporarily totally disabled\n", None),
+    ("WORK STATUS\n[X] Full duty   [ ] Modified duty\n", False),
+])
+def test_more_ways_to_say_daily_life_is_limited(facts_of, note, limited):
+    assert facts_of(note)["function"]["adl_limited"] is limited
