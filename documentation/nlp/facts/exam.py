@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from documentation.nlp.facts.evidence import set_fact
+from documentation.nlp.facts.quantities import parse_number
 from documentation.nlp.note import ReadNote
 
 SLR = re.compile(r"\b(?:straight[\s-]+leg[\s-]+rais(?:e|ing)(?:\s+test)?|SLR|slump\s+test|Lasegue(?:'s)?(?:\s+sign)?)\b", re.I)
@@ -15,12 +16,15 @@ SI_TESTS = {
     "compression": re.compile(r"\b(?:SI(?:\s+joint)?\s+|sacroiliac\s+)?compression(?:\s+test)?\b", re.I),
     "distraction": re.compile(r"\b(?:SI(?:\s+joint)?\s+|sacroiliac\s+)?distraction(?:\s+test)?\b", re.I),
 }
-POSITIVE = re.compile(r"(?:\bpositive\b|\bpos\b|\(\+\)|(?<![\w])\+(?![\w])|\breproduces?\b|\breproduced\b|\bprovocative\s+for\b|\belicits?\b)", re.I)
+POSITIVE = re.compile(r"(?:\bpositive\b|\bpos\b|\(\+\)|(?<![\w])\+(?![\w])|(?<![\w])\+(?=(?:R|L|B|bilat\w*)\b)|\breproduces?\b|\breproduced\b|\bprovocative\s+for\b|\belicits?\b)", re.I)
 NEGATIVE = re.compile(r"(?:\bnegative\b|\bneg\b|\(-\)|\bnot\s+reproduce|\bdid\s+not\s+reproduce|\bunremarkable\b|\bnormal\b)", re.I)
 SEGMENT_BREAK = re.compile(r"[,;]|\band\b|\bbut\b|\bwith\b|\bwhile\b", re.I)
+_COUNT = r"(?:\d|zero|one|two|three|four|five)"
 SI_SUMMARY = re.compile(
-    r"\b(?P<n>\d)\s*(?:/|of|out\s+of)\s*(?:5|five)\s+(?:SI(?:\s+joint)?\s+|sacroiliac\s+)?(?:provocative|provocation|provocation\s+tests|provocative\s+tests|tests|maneuvers)"
+    rf"\b(?P<n>{_COUNT})\s*(?:/|of|out\s+of)\s*(?:the\s+)?(?:5|five)\s+(?:SI(?:\s+joint)?\s+|sacroiliac\s+)?(?:provocative|provocation|provocation\s+tests|provocative\s+tests|tests|maneuvers)"
     r"(?:\s+\w+){0,2}?\s+(?:positive|were\s+positive)|"
+    # "SI provocation: 3 of 5 positive", "provocative maneuvers 2/5 positive"
+    rf"\b(?:provocative|provocation)(?:\s+(?:tests|maneuvers|testing))?\s*:?\s*(?P<n2>{_COUNT})\s*(?:/|of|out\s+of)\s*(?:5|five)\s+(?:positive|pos)\b|"
     r"\b(?:SI(?:\s+joint)?|sacroiliac)\s+(?:provocative|provocation)\s+(?:tests|maneuvers|testing)\s+(?:were\s+|are\s+)?(?:all\s+)?(?P<neg>negative)", re.I)
 
 
@@ -96,7 +100,7 @@ def extract_exam(note: ReadNote, facts: dict) -> None:
                 negatives.append((sentence.start + start, sentence.start + end))
         match = SI_SUMMARY.search(text)
         if match:
-            count = 0 if match.group("neg") else int(match.group("n"))
+            count = 0 if match.group("neg") else int(parse_number(match.group("n") or match.group("n2")) or 0)
             if count <= 5:
                 summary = (count, sentence.start + match.start(), sentence.start + match.end())
     if slr:

@@ -55,6 +55,10 @@ def test_not_prior_procedures(facts_of, note):
     ("SI provocative tests negative.", None, 0),
     ("3/5 SI provocative tests positive.", None, 3),
     ("Spurling positive.", None, None),
+    ("SI provocation: 3 of 5 positive.", None, 3),
+    ("Two of the five SI provocation tests were positive.", None, 2),
+    ("FABER +R, Gaenslen +R, thigh thrust neg.", None, 2),
+    ("Test | Right | Left\nFABER | + | -\nGaenslen | + | -\nThigh thrust | - | -\n", None, 2),
 ])
 def test_exam(facts_of, note, slr, si):
     exam = facts_of(note)["exam"]
