@@ -1,34 +1,77 @@
-"""Overall and per-field F1 of the extractor on the development corpus.
+"""Overall and per-field F1 of the extractor on the development corpus and the held-out notes.
 
-    .venv/bin/python bench/nlp_f1.py            # the table
-    .venv/bin/python bench/nlp_f1.py --misses   # and each note's misses
+    .venv/bin/python bench/nlp_f1.py                       # every set: summary, then the corpus's table
+    .venv/bin/python bench/nlp_f1.py --set C --table       # one set's table
+    .venv/bin/python bench/nlp_f1.py --set corpus --misses # and each note's misses
+    # an older extractor on today's notes, e.g. the commit before this work:
+    mkdir -p /tmp/old && git archive ca95ae4 | tar -x -C /tmp/old && .venv/bin/python bench/nlp_f1.py --project /tmp/old
+
+The sets (tests/documentation/heldout/README.md says who wrote them and what each has been used for):
+``corpus`` (tests/documentation/corpus), and the held-out notes ``A`` (a_*), ``B`` (b_*) and ``C``
+(c_* and d_*).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
+import subprocess
 import sys
-from datetime import date
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+NOTES = ROOT / "tests" / "documentation"
+SETS = {"corpus": (NOTES / "corpus", ["*"]), "A": (NOTES / "heldout", ["a_*"]), "B": (NOTES / "heldout", ["b_*"]),
+        "C": (NOTES / "heldout", ["c_*", "d_*"])}
 
-from documentation.nlp.evaluation import evaluate_corpus  # noqa: E402
-from documentation.nlp.extract import EXTRACTOR_VERSION  # noqa: E402
+# Run in a child process whose import path is the project measured, so an older checkout's
+# extractor reads today's notes.
+CHILD = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from documentation.nlp.evaluation import evaluate_corpus
+from documentation.nlp.extract import EXTRACTOR_VERSION
+report = evaluate_corpus(Path(sys.argv[2]))
+print(json.dumps({"version": EXTRACTOR_VERSION, "notes": len(report.notes), "overall": [report.overall.precision,
+      report.overall.recall, report.overall.f1], "table": report.format_table(), "misses": report.format_misses()}))
+"""
 
-CORPUS = ROOT / "tests" / "documentation" / "corpus"
+
+def evaluate(project: Path, name: str) -> dict:
+    folder, patterns = SETS[name]
+    with tempfile.TemporaryDirectory() as scratch:
+        for pattern in patterns:
+            for path in folder.glob(f"{pattern}.json"):
+                for suffix in (".json", ".txt"):
+                    shutil.copy(path.with_suffix(suffix), scratch)
+        done = subprocess.run([sys.executable, "-c", CHILD, str(project), scratch], capture_output=True, text=True,
+                              check=True, cwd=project)
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="default: every set")
+    parser.add_argument("--table", action="store_true", help="the per-field table of each set")
+    parser.add_argument("--misses", action="store_true", help="and each note's misses")
+    parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose extractor is measured")
     args = parser.parse_args()
-    report = evaluate_corpus(CORPUS)
-    print(f"extractor {EXTRACTOR_VERSION}, {len(report.notes)} notes")
-    print(report.format_table())
-    if args.misses:
-        print(report.format_misses())
+    names = args.set or list(SETS)
+    results = {name: evaluate(args.project.resolve(), name) for name in names}
+    version = next(iter(results.values()))["version"]
+    print(f"extractor {version} ({args.project.resolve()})")
+    print(f"{'set':<8}{'notes':>6}{'P':>7}{'R':>7}{'F1':>7}")
+    for name, result in results.items():
+        precision, recall, f1 = result["overall"]
+        print(f"{name:<8}{result['notes']:>6}{precision:>7.2f}{recall:>7.2f}{f1:>7.2f}")
+    for name, result in results.items():
+        if args.table or args.misses or (args.set is None and name == "corpus"):
+            print(f"\n{name}\n{result['table']}")
+        if args.misses:
+            print(result["misses"])
 
 
 if __name__ == "__main__":
