@@ -69,10 +69,8 @@ NEW_PLAN = re.compile(r"\b(?:start|begin|add|try|trial|refer\w*|consider|schedul
 
 def _continued(before: str) -> bool:
     """Whether the clause before a mention continues it."""
-    match = None
-    for match in CONTINUED.finditer(before):
-        pass
-    return match is not None and not NEW_PLAN.search(before, match.end())
+    matches = list(CONTINUED.finditer(before))
+    return bool(matches) and not NEW_PLAN.search(before, matches[-1].end())
 
 
 # "started 6 weeks ago" is a course's length so far; "relief for 3 days", "helps for a day" is not.
