@@ -6,7 +6,8 @@ import re
 
 
 # A full stop that ends a clause: not the one of a title or an abbreviation ("with Dr. Ibsen", "vs. PT").
-FULL_STOP = r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bvs)(?<!\bapprox)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)\.\s"
+# The dot comes first so that the look-behinds run only at dots.
+FULL_STOP = r"\.(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bapprox\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bSt\.)\s"
 
 
 def clause_around(text: str, position: int, breaks: re.Pattern) -> tuple[int, int]:

@@ -89,14 +89,15 @@ def _clause(text: str, position: int) -> tuple[int, int]:
     return clause_around(text, position, CLAUSE_BREAK)
 
 
-def _responses(text: str) -> list[tuple[str, int, int]]:
+def _responses(text: str) -> tuple[tuple[str, int, int], ...]:
+    """The response phrases of a clause, the stronger kind first where two overlap."""
     found: list[tuple[str, int, int]] = []
     for name, pattern in RESPONSES:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for _, s, e in found):
                 continue
             found.append((name, match.start(), match.end()))
-    return found
+    return tuple(found)
 
 
 def _modality(mention: Mention) -> str | None:
