@@ -143,7 +143,7 @@ def read_note(text: str) -> ReadNote:
                 meta=_meta(ent),
                 sentence=index, section=section_of(ent.start),
                 negated=("NEGATED_EXISTENCE" in context or bool(_DENIED_AFTER_COLON.match(text, base + ent.end_char))
-                         or unticked_box_before(text, base + ent.start_char)),
+                         or unticked_box_before(text, base + ent.start_char) or answered_no(text, base + ent.end_char)),
                 hypothetical="HYPOTHETICAL" in context,
                 historical="HISTORICAL" in context or not_taking_line(base + ent.start_char),
                 family="FAMILY" in context or section_of(ent.start) == "family_history" or family_line(base + ent.start_char),
@@ -171,6 +171,18 @@ def unticked_box_before(text: str, position: int) -> bool:
     if match.group("glyph"):
         return match.group("glyph") == "☐"
     return not match.group("tick").strip()
+
+
+# A form's question answered by ticking yes or no after it: "Fever or chills ..... [ ] yes  [x] no".
+_TICK = r"(?:\[\s*[xX✓✔*]\s*\]|[☒☑])"
+_NO_TICK = r"(?:\[\s*\]|☐)"
+_ANSWERED_NO = re.compile(rf"[^\n\[☐☒☑]{{0,60}}?{_NO_TICK}\s*(?:yes|y)\b\s*{_TICK}\s*(?:no|n)\b"
+                          rf"|[^\n\[☐☒☑]{{0,60}}?{_TICK}\s*(?:no|n)\b", re.I)
+
+
+def answered_no(text: str, position: int) -> bool:
+    """Whether the question ending at ``position`` is answered "no" by a ticked box on its line."""
+    return bool(_ANSWERED_NO.match(text, position))
 
 
 # A line about a relative: "- Mother (58): lumbar fusion ...; takes oxycodone", "Father: Xarelto".

@@ -8,10 +8,12 @@ from documentation.nlp.facts.evidence import set_fact
 from documentation.nlp.note import ReadNote, unticked_box_before
 
 # Between the index's name and its value: "(NDI)", "score", "today", "is now", "was", ":" in any order.
-_FILLER = (r"(?:\s*(?:\(\s*[A-Za-z]+\s*\)|score|total|today|now|currently|presently|this\s+visit|at\s+this\s+visit|measured"
-           r"|is|was|of|at|=|:|-))*")
+# "(NDI)", "(patient completed, MA totaled)": a bracket without numbers.
+_FILLER = (r"(?:\s*(?:\([^()\d\n]{1,40}\)|score|total|today|now|currently|presently|this\s+visit|at\s+this\s+visit|measured"
+           r"|is|was|of|at|=|:|-|down|up|improved|decreased|increased|dropped|went|from))*")
 _SCORE = (rf"{_FILLER}\s*"
           r"(?P<v>\d{1,3}(?:\.\d+)?)\s*(?P<unit>%|percent\b|/\s*50\b|/\s*100\b|out\s+of\s+50\b|out\s+of\s+100\b)?")
+LATER_VALUE = re.compile(r"\s*(?:%|/\s*50\b|/\s*100\b)?\s*(?:to|->|→)\s*(?P<v>\d{1,3}(?:\.\d+)?)\s*(?P<unit>%|/\s*50\b|/\s*100\b)?", re.I)
 INDEX = {
     "function.odi_percent": re.compile(rf"\b(?:ODI|Oswestry(?:\s+Disability)?(?:\s+Index)?(?:\s+Questionnaire)?){_SCORE}", re.I),
     "function.ndi_percent": re.compile(rf"\b(?:NDI|Neck\s+Disability(?:\s+Index)?){_SCORE}", re.I),
@@ -23,12 +25,14 @@ def extract_function(note: ReadNote, facts: dict) -> None:
         found = None
         # The whole text, not sentence by sentence: "ODI:" alone on a line is a header.
         for match in pattern.finditer(note.text):
-            value = float(match.group("v"))
-            unit = (match.group("unit") or "").replace(" ", "").lower()
+            later = LATER_VALUE.match(note.text, match.end())  # "ODI down from 52% to 30%"
+            end = later.end() if later else match.end()
+            value = float((later or match).group("v"))
+            unit = ((later or match).group("unit") or match.group("unit") or "").replace(" ", "").lower()
             if unit in {"/50", "outof50"}:
                 value = value * 2
             if 0 <= value <= 100:
-                found = (value, match.start(), match.end())
+                found = (value, match.start(), end)
         if found:  # the last statement is the most recent
             value, start, end = found
             set_fact(facts, path, int(value) if value == int(value) else round(value, 1), note.text, start, end)

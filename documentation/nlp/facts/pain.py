@@ -160,12 +160,23 @@ RANGE_WORDS = re.compile(r"\b(?:ranges?|ranged|ranging|varies|fluctuates|between
 STRONG_SECTIONS = {"assessment", "assessment_and_plan", "chief_complaint"}
 
 
+# A form's scale question, answered on the next line: "Rate your pain (0 = no pain, 10 = worst):\n
+# Right now: 6   Average past week: 5   Worst past week: 9".
+SCALE_QUESTION = re.compile(r"\brate\s+(?:your|the)\s+pain\b|\bpain\s+(?:scale|score|rating)\b|\b0\s*(?:=|-|to)\s*(?:no\s+pain|10)\b", re.I)
+ANSWER_NOW = re.compile(r"\b(?:right\s+now|now|currently|current|today)\s*[:=-]\s*(?P<v>\d{1,2})\b(?![\d/%.])", re.I)
+
+
 def _nrs(note: ReadNote, facts: dict) -> None:
     candidates = []
     for sentence in note.sentences:
         if sentence.section in {"family_history"}:
             continue
         text = sentence.text
+        previous = note.sentences[sentence.index - 1] if sentence.index else None
+        if previous is not None and SCALE_QUESTION.search(previous.text):
+            match = ANSWER_NOW.search(text)
+            if match and 0 <= int(match.group("v")) <= 10:
+                candidates.append((3, sentence.start + match.start(), sentence.start + match.end(), int(match.group("v"))))
         if not NRS_HINT.search(text):
             continue
         spans = []

@@ -54,3 +54,13 @@ def test_someone_else_doing_the_chores_limits_adls(facts_of, note):
 ])
 def test_more_ways_to_say_daily_life_is_limited(facts_of, note, limited):
     assert facts_of(note)["function"]["adl_limited"] is limited
+
+
+@pytest.mark.parametrize("note, path, value", [
+    ("Neck Disability Index (patient completed, MA totaled): 22/50", "ndi_percent", 44),
+    ("ODI down from 52% to 30% at day 7.", "odi_percent", 30),
+    ("Oswestry improved from 23/50 to 15/50.", "odi_percent", 30),
+    ("Oswestry 52% -> 30%.", "odi_percent", 30),
+])
+def test_the_latest_value_of_an_index(facts_of, note, path, value):
+    assert facts_of(note)["function"][path] == value

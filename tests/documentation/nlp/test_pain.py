@@ -28,6 +28,7 @@ def test_evidence_quotes_the_note(facts_of):
     ("Worst pain 10/10, currently 3/10.", 3),
     ("Pain: legs 8/10 when walking, 2/10 at rest. Today, seated in clinic, 3/10.", 3),
     ("Pain 4/10 today (was 8/10 pre-injection).", 4),
+    ("3. Rate your pain (0 = no pain, 10 = worst imaginable):\n   Right now: 6     Average past week: 5     Worst: 9\n", 6),
     ("Seen 3/10/2025 for follow-up.", None),
 ])
 def test_current_pain_score(facts_of, note, expected):
@@ -75,6 +76,7 @@ def test_therapy_weeks_are_not_pain_duration(facts_of):
     ("Neck pain radiating to the right trapezius and occiput, no arm pain.", False),
     ("Neck pain radiating to the right trapezius and down the arm.", True),
     ("Sciatica on the left.", True),
+    ("Shaded: back of the neck. Arrows drawn from the neck down the outside of the left arm to the elbow.", True),
     ("Low back pain with pain into the L buttock and posterior thigh to the knee, no pain below the knee. "
      "Back pain is worse than the leg pain.", False),
     ("Right S1 radiculopathy; the pain does not go below the knee today.", True),

@@ -36,6 +36,8 @@ def flags(facts: dict) -> dict:
     ("He denies progressive weakness and daughter agrees.", {"progressive_weakness": False}),
     ("Per his wife, he has had fevers at night.", {"fever_or_infection": True}),
     ("Her mother had breast cancer.", {}),
+    ("Loss of bladder or bowel control ......... [ ] yes  [x] no\nFever or chills ......... [x] yes  [ ] no\n",
+     {"bowel_bladder_dysfunction": False, "fever_or_infection": True}),
     ("Red flags: [ ] fever  [x] saddle anesthesia  ☐ weight loss", {"fever_or_infection": False, "saddle_anesthesia": True,
                                                                    "unexplained_weight_loss": False}),
     ("Since this AM numbness in groin/perineum, couldn't void x 8 h. L foot dragging, worse since yesterday. No fever.",
