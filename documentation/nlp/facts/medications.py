@@ -30,6 +30,8 @@ STATED_MME = re.compile(
     r"|\b(?:MME|MEDD|morphine\s+(?:milligram\s+)?equivalents?(?:\s+daily\s+dose)?|morphine\s+equivalent\s+daily\s+dose)"
     r"(?:\s*/\s*day|\s+per\s+day|\s+daily)?\s*(?:is|of|:|=|~|approximately|about)?\s*(?P<w>\d+(?:\.\d+)?)", re.I)
 INACTIVE_SECTIONS = {"allergies", "family_history", "plan"}
+STOPPED = re.compile(r"\b(?:stopped|discontinued|d/c'?d|weaned\s+off|tapered\s+off|came\s+off|quit|no\s+longer|finished)\b", re.I)
+STILL = re.compile(r"\b(?:currently|still|continues|continuing|now\s+(?:on|takes|taking|uses))\b", re.I)
 CONTINUED = re.compile(r"\b(?:cont\.?|continue[sd]?|continuing|remains?\s+on|stays?\s+on)\b", re.I)
 
 
@@ -40,9 +42,16 @@ def active(mention: Mention, note: ReadNote | None = None) -> bool:
         return False
     if mention.section == "plan" or mention.hypothetical:
         return note is not None and bool(CONTINUED.search(note.sentence_of(mention).text))
-    return mention.current or not mention.historical
+    if mention.historical and mention.current:
+        # Both: "started 3 weeks ago", "on apixaban" in the history are taken now; "Oxycodone 5 mg q4h
+        # prn after the TKA, weaned off by 6 weeks" is not (its sig reads as current), unless the
+        # sentence says it goes on ("stopped gabapentin, still takes oxycodone").
+        text = note.sentence_of(mention).text if note is not None else ""
+        return not STOPPED.search(text) or bool(STILL.search(text))
+    return not mention.historical
 
 
+COMBINED_WITH = re.compile(r"\s*(?:[-/+]|with|w/)?\s*", re.I)
 # Epic writes a prescription's daily cap as a sentence of its own on the same line.
 _CAP_AFTER = re.compile(r"[ \t]*max(?:imum)?\s+daily\s+(?:amount|dose)\b[^\n]*", re.I)
 WINDOW_CHARS = 140
@@ -57,9 +66,14 @@ def _dose_window(note: ReadNote, mention: Mention) -> tuple[int, str]:
     if cap:
         end = cap.end()
     for other in note.in_sentence(sentence.index, "DRUG"):
-        # "oxyCODONE (ROXICODONE) 5 MG": the brand in brackets is the same drug
-        if other.start > mention.start and other.meta.get("generic") != mention.meta.get("generic"):
-            end = min(end, other.start)
+        if other.start <= mention.start:
+            continue
+        # "oxyCODONE (ROXICODONE) 5 MG": the brand in brackets is the same drug; "Hydrocodone/APAP
+        # 5/325 mg": the acetaminophen of a combination product is part of it.
+        if other.meta.get("generic") == mention.meta.get("generic") or (
+                other.meta.get("class") == "acetaminophen" and COMBINED_WITH.fullmatch(note.text, mention.end, other.start)):
+            continue
+        end = min(end, other.start)
     end = min(end, mention.end + WINDOW_CHARS)
     return mention.end, note.text[mention.end:end]
 

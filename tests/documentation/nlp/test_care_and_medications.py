@@ -84,6 +84,9 @@ def test_allergies_are_not_care(facts_of):
     ("Plan: proceed with the implant. Oxycodone 5 mg q6h prn continued for now.", 30),
     ("Plan: start oxycodone 5 mg q6h prn if the pain flares.", None),
     ("hydrocodone-acetaminophen 5-325 mg 1 tab q6h prn pain, max 4/day", 20),
+    ("- Oxycodone 5 mg q4h prn after the TKA, weaned off by 6 weeks post-op.\n"
+     "- Hydrocodone/APAP 5/325 mg, 1 tab q12h prn, for the past 4 months.", 10),
+    ("Stopped gabapentin last month; still takes oxycodone 5 mg q6h prn.", 30),
     ("- Morphine ER 15 mg BID, tapered off 2024 because of constipation.\n- Current: oxycodone 5 mg q6h prn, max 3 tabs/day.\n"
      "Plan:\n- Continue oxycodone 5 mg q6h prn at current limit.", 22.5),
 ])

@@ -31,6 +31,7 @@ def flags(facts: dict) -> dict:
     ("Weight stable.", {"unexplained_weight_loss": False}),
     ("Reports a weight change of 10 lb since spring.", {}),
     ("Call back or go to the ED for temp > 100.4, new leg weakness, or bladder/bowel changes.", {}),
+    ("Return to the ED right away for loss of bladder or bowel control, numbness in the groin, fever, or new leg weakness.", {}),
     ("No change in bowel or bladder habit apart from long-standing nocturia.", {"bowel_bladder_dysfunction": False}),
     # A relative as informant is not family history.
     ("He denies progressive weakness and daughter agrees.", {"progressive_weakness": False}),
