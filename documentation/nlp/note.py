@@ -152,11 +152,12 @@ def read_note(text: str) -> ReadNote:
     return note
 
 
-# A screening list answered after a colon: "Loss of bowel/bladder control: denies", "Chiropractic: none".
+# A screening list answered after a colon or in a table's next cell: "Loss of bowel/bladder control:
+# denies", "Chiropractic: none", "| Acupuncture | never tried |".
 # (As ConText rules, ": no" would take the place of the forward "no" in "ROS: no fevers".)
 _DENIED_AFTER_COLON = re.compile(
-    r"[^:\n]{0,40}:[ \t]*(?:denies|denied|negative|neg|no|none|absent|never|not\s+(?:done|tried|performed))\b[ \t]*(?:[.;,]|$)",
-    re.I | re.M)
+    r"[^:|\n]{0,40}[:|][ \t]*(?:denies|denied|negative|neg|no|none|absent|never(?:\s+tried)?|not\s+(?:done|tried|performed))\b"
+    r"[ \t]*(?:[.;,|]|$)", re.I | re.M)
 
 # A form's checkbox: "[ ] Full duty   [X] Modified duty", "☐ fever ☒ weakness". What follows an
 # unticked box on its line (up to the next box) is not said of the patient.

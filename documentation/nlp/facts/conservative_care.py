@@ -24,7 +24,8 @@ RESPONSES = [
         r"|vomiting|drowsiness|drowsy|sleepy|groggy|loopy|tired|fatigue|sedation|sedating|sedated|dizziness|dizzy|constipation|dry\s+mouth"
         r"|rash|hives|itching|itchy|pruritus|(?:skin\s+)?irritation|allergic\s+reaction|fogginess|foggy|brain\s+fog|confusion|confused"
         r"|hallucinat\w*|palpitations|insomnia|jittery|mood\s+changes|weight\s+gain|swelling|edema|fluid\s+retention|urinary\s+retention"
-        r"|elevated\s+(?:blood\s+pressure|BP|creatinine|liver\s+enzymes)|kidney\s+(?:injury|function)|somnolence|caused)\b",
+        r"|elevated\s+(?:blood\s+pressure|BP|creatinine|liver\s+enzymes)|kidney\s+(?:injury|function)|creatinine\s+(?:rose|went\s+up|increased)"
+        r"|(?:too\s+)?uncomfortable|somnolence|caused)\b",
         re.I)),
     ("failed", re.compile(
         r"\b(?:without\s+(?:\w+\s+)?(?:relief|improvement|benefit|help|success|change|effect|gains?|progress)"
@@ -32,7 +33,7 @@ RESPONSES = [
         r"|no\s+(?:\w+\s+)?(?:relief|improvement|benefit|change|help|response|difference|effect|gains?|progress)"
         r"|(?:did|does|do|has|have|had|was|were|is)\s*(?:not|n't)\s+(?:really\s+|much\s+|seem\s+to\s+)?(?:help|work|improv|reliev|provid|benefit|effective|beneficial|do\s+(?:anything|much))\w*"
         r"|never\s+(?:really\s+)?(?:help|work)\w*|not\s+(?:helpful|effective|beneficial|improved|better)|not\s+much\s+(?:help|relief|benefit|better)"
-        r"|ineffective|useless|did\s+nothing|no\s+good|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
+        r"|ineffective|useless|did\s+nothing|didn'?t\s+do\s+(?:anything|a\s+thing|much)|not\s+really|no\s+good|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
         r"|(?<!\ba\s)little\s+(?:\w+\s+)?(?:relief|improvement|benefit)|no\s+better|despite|refractory|worsened|plateaued"
         r"|made\s+(?:it|pain|things)\s+worse|no\s+lasting)\b",
         re.I)),
@@ -42,17 +43,19 @@ RESPONSES = [
         r"|somewhat|slight(?:ly)?|incomplete|a\s+little\s+(?:\w+\s+)?(?:relief|improvement|benefit|better)|t(?:ake|akes|ook|aking)\s+the\s+edge\s+off|(?:down|better)\s+some\b"
         r"|help(?:s|ed|ing)?\s+(?:(?:only\s+)?(?:a\s+)?little(?:\s+bit)?|a\s+bit|some(?:what)?|slightly|marginally|mildly)"
         # relief that lasts hours or a day or two is temporary: "helps for a day or so"
-        r"|(?:help(?:s|ed|ing)?|relief|better)\s+for\s+(?:only\s+)?(?:a|an|one|two|a\s+few|a\s+couple(?:\s+of)?)\s+(?:hours?|days?))\b",
+        r"|(?:help(?:s|ed|ing)?|relief|better)\s+for\s+(?:only\s+)?(?:a|an|one|two|a\s+few|a\s+couple(?:\s+of)?)\s+(?:hours?|days?)"
+        # "about a week of benefit": short-lived
+        r"|(?:a|an|one|two|a\s+few|a\s+couple\s+of)\s+(?:hours?|days?|weeks?)\s+of\s+(?:benefit|relief|improvement))\b",
         re.I)),
     ("helped", re.compile(
         r"\b(?:helped|helps|helpful|improved|improvement|relief|effective|benefit|benefited|beneficial|good\s+response|resolved|works\s+well"
-        r"|working\s+well|better|improving|responded)\b", re.I)),
+        r"|working\s+well|better|improving|responded|help(?!\s+(?:with|from|of|to|for))(?=\W|$))\b", re.I)),
 ]
 CLAUSE_BREAK = re.compile(rf";|{FULL_STOP}|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|(?<!\ba\s)\bwhile\b", re.I)  # not "for a while"
 CURRENT_WORDS = re.compile(
     r"\b(?:currently|continues|continuing|ongoing|still|now\s+(?:on|in|doing|taking|using|wearing)|is\s+(?:on|in|taking|doing|attending|using|wearing)"
     r"|takes|taking|attending|uses|using|wears|wearing|doing|goes\s+(?:to|for)|helps|is\s+helping|so\s+far|for\s+the\s+(?:past|last)|since"
-    r"|ha(?:s|ve)\s+been\s+\w+ing|keeps?\s+up|maintains|sticks?\s+with)\b", re.I)
+    r"|ha(?:s|ve)\s+been\s+\w+ing|keeps?\s+up|maintains|sticks?\s+with|gets|receives|sees)\b", re.I)
 # A course placed in the past: "in 2023", "last in 2022", "(completed 2024)", "did PT", "last year", "stopped".
 PAST_IN_CLAUSE = re.compile(
     r"\b(?:in|during|last\s+in|completed|finished|ended|stopped|through|until)\s+(?:(?:early|mid|late|the\s+spring\s+of|the\s+fall\s+of)\s+)?"
@@ -80,6 +83,8 @@ COMBINATION_GAP = re.compile(r"\s*(?:[-/+]|\s|with|w/)\s*", re.I)
 # "Pain at rest", "worse with rest": a time of pain, not resting as a treatment.
 AT_REST = re.compile(r"\b(?:at|with|during|by|after|on|of|and|even)\s+$", re.I)
 SOURCE_OF = re.compile(r"\b(?:from|taught\s+(?:in|by|at)|learned\s+(?:in|at)|given\s+(?:in|by|at))\s+(?:his\s+|her\s+|the\s+)?$", re.I)
+TOPICAL_FORM = re.compile(r"[^.;,\n]{0,12}?\b(?:patch(?:es)?|gel|cream|ointment|lotion|spray|topical)\b", re.I)
+STOPPED_AT_START = re.compile(r"\s*(?:(?:was|were|then|but|and|later|eventually)\s+)*(?:stopped|discontinued|d/c'?d|quit|weaned|tapered\s+off|came\s+off)\b", re.I)
 NEXT_ITEM = re.compile(r"[\s,]*(?:and|&|plus|also)\b", re.I)
 INJECTION_WORDS = re.compile(r"\b(?:inject\w*|epidural|block|ablation|infiltrat\w*|instilled|administered|depo)\b", re.I)
 NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
@@ -100,10 +105,13 @@ def _responses(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-def _modality(mention: Mention) -> str | None:
+def _modality(mention: Mention, text: str | None = None) -> str | None:
     if mention.label == "CARE":
         return mention.meta.get("modality")
     drug_class = mention.meta.get("class")
+    # "Lidocaine 4% patch", "diclofenac 1% gel": the form makes an oral or injected drug topical.
+    if text is not None and TOPICAL_FORM.match(text, mention.end):
+        return "topical"
     return drug_class if drug_class in MODALITIES else None
 
 
@@ -126,7 +134,7 @@ def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool
     past = _nearest_match(PAST_IN_CLAUSE, clause, local_in_clause, len(mention.text))
     if (current is not None and (past is None or current <= past)) or (mention.current and past is None and not mention.historical):
         return "ongoing"
-    if past is not None or mention.historical:
+    if past is not None or mention.historical or _next_clause_stops(note, sentence, end):
         return "completed"
     if mention.section == "medications" and mention.label == "DRUG":
         return "ongoing"
@@ -135,6 +143,18 @@ def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool
     if CURRENT_WORDS.search(sentence_text) or (mention.label == "DRUG" and has_dose):
         return "ongoing"
     return "completed"
+
+
+def _next_clause_stops(note: ReadNote, sentence, clause_end: int) -> bool:
+    """"Celecoxib 200 mg daily for about a year; stopped in June when her creatinine rose": the next
+    clause, naming no care of its own, ends the course."""
+    after = CLAUSE_BREAK.match(sentence.text, clause_end)
+    if after is None:
+        return False
+    start, end = _clause(sentence.text, after.end())
+    if any(m.label in {"CARE", "DRUG"} and start <= m.start - sentence.start < end for m in note.in_sentence(sentence.index)):
+        return False
+    return bool(STOPPED_AT_START.match(sentence.text, start))
 
 
 def _nearest_match(pattern: re.Pattern, text: str, start: int, length: int) -> int | None:
@@ -148,7 +168,7 @@ _DOSE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?(?:mg|mcg|g|ml|%)\b|\
 
 def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
     entries: dict[str, dict] = {}
-    care = [m for m in note.mentions if m.label in {"CARE", "DRUG"} and _modality(m)]
+    care = [m for m in note.mentions if m.label in {"CARE", "DRUG"} and _modality(m, note.text)]
     # "weight loss" read as a red flag can be care: "counseled on weight loss".
     for mention in note.of("RED_FLAG"):
         if mention.meta.get("flag") == "unexplained_weight_loss" and mention.text.lower() == "weight loss":
@@ -160,7 +180,7 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
     for m in care:
         care_by_sentence.setdefault(m.sentence, []).append(m)
     for mention in care:
-        modality = _modality(mention)
+        modality = _modality(mention, note.text)
         if mention.family or mention.section in NOT_ABOUT_THE_PATIENT_NOW:
             continue
         sentence = note.sentence_of(mention)
@@ -229,6 +249,13 @@ def _nearest_response(clause: str, clause_start: int, mention: Mention, peers: l
         start, end = start_in_clause + clause_start + base, end_in_clause + clause_start + base
         if mention.start >= end and NEXT_ITEM.match(clause, end_in_clause):
             continue  # "celecoxib, which gives her a little relief, and acetaminophen": said of the one before
+        opened = clause.rfind("(", 0, start_in_clause)
+        if opened > clause.rfind(")", 0, start_in_clause):
+            # "pregabalin 150 mg BID (takes the edge off the burning), duloxetine 60 mg": a bracket
+            # speaks of the item just before it.
+            before = [m for m in [mention, *peers] if m.end <= opened + clause_start + base]
+            if not before or max(before, key=lambda m: m.end) is not mention:
+                continue
         distance = _distance(mention, start, end)
         # A response phrase belongs to the care item nearest it, unless that is a list (all share it).
         nearest_peer = min((_distance(p, start, end) for p in peers), default=distance)

@@ -46,9 +46,24 @@ def active(mention: Mention, note: ReadNote | None = None) -> bool:
         # Both: "started 3 weeks ago", "on apixaban" in the history are taken now; "Oxycodone 5 mg q4h
         # prn after the TKA, weaned off by 6 weeks" is not (its sig reads as current), unless the
         # sentence says it goes on ("stopped gabapentin, still takes oxycodone").
-        text = note.sentence_of(mention).text if note is not None else ""
-        return not STOPPED.search(text) or bool(STILL.search(text))
+        return note is not None and not _stopped(note, mention)
     return not mention.historical
+
+
+def _stopped(note: ReadNote, mention: Mention) -> bool:
+    """Whether its sentence stops this drug: "stopped gabapentin", "Flexeril made her groggy so she
+    stopped it" (the drug before the word, not the "tramadol" named after it)."""
+    sentence = note.sentence_of(mention)
+    if STILL.search(sentence.text):
+        return False
+    drugs = sorted(note.in_sentence(sentence.index, "DRUG"), key=lambda m: m.start)
+    for match in STOPPED.finditer(sentence.text):
+        start, end = sentence.start + match.start(), sentence.start + match.end()
+        named_after = next((m for m in drugs if 0 <= m.start - end <= 3), None)
+        owner = named_after or next((m for m in reversed(drugs) if m.end <= start), None)
+        if owner is mention:
+            return True
+    return False
 
 
 COMBINED_WITH = re.compile(r"\s*(?:[-/+]|with|w/)?\s*", re.I)

@@ -255,3 +255,40 @@ def test_a_course_without_benefit_and_a_routine_kept_up(facts_of):
 ])
 def test_more_side_effects(facts_of, note):
     assert care(facts_of(note), "nsaid")["response"] == "not_tolerated"
+
+
+@pytest.mark.parametrize("note, modality, status, response", [
+    ("Celecoxib 200 mg daily for about a year; stopped in June when her creatinine rose (CKD 3a).", "nsaid", "completed",
+     "not_tolerated"),
+    ("Hinged knee brace - gave up on it, too uncomfortable.", "bracing", "completed", "not_tolerated"),
+    ("• SI / pelvic support belt for about two months - helps when walking.", "bracing", "ongoing", "helped"),
+    ("He gets a massage every couple of weeks, which gives temporary relief.", "massage", "ongoing", "partial"),
+    ("Gabapentin 600 mg TID, which he says does help and keeps him working.", "gabapentinoid", "ongoing", "helped"),
+    ("Prednisone taper in May, about a week of benefit.", "oral_steroid", "completed", "partial"),
+    ("NSAIDs avoided because of warfarin.", "nsaid", "not_done", None),
+    ("| Chiropractor | summer 2025, about 6 visits | \"didnt do anything\" |", "chiropractic", "completed", "failed"),
+    ("| Acupuncture | never tried | |", "acupuncture", "not_done", None),
+    ("Discharge prescriptions:\n  4. Lidocaine 4% patch, 1 daily (OTC)\n", "topical", "ongoing", None),
+    ("Continue the home neck exercises from PT.", "home_exercise", "ongoing", None),
+])
+def test_more_ways_notes_report_care(facts_of, note, modality, status, response):
+    entry = care(facts_of(note), modality)
+    assert (entry["status"], entry["response"]) == (status, response)
+
+
+def test_a_bracketed_response_is_said_of_the_drug_before_it(facts_of):
+    facts = facts_of("Current meds: oxycodone IR 10 mg BID, pregabalin 150 mg BID (takes the edge off the burning), "
+                     "duloxetine 60 mg daily.")
+    assert care(facts, "gabapentinoid")["response"] == "partial"
+    assert care(facts, "antidepressant")["response"] is None
+    assert care(facts, "opioid")["response"] is None
+
+
+def test_lidocaine_injected_is_not_care(facts_of):
+    assert care(facts_of("Skin infiltrated with 2 mL of 1% lidocaine."), "topical") is None
+
+
+def test_a_stop_word_belongs_to_the_drug_before_it(facts_of):
+    note = ("she tried flexeril but it made her to groggy to work so she stopped it her primary care also gave her "
+            "tramadol 50 mg twice daily as needed which she uses mostly at night")
+    assert facts_of(note)["opioid_mme_per_day"] == 20
