@@ -28,14 +28,14 @@ FIELD_F1_FLOORS = {
     "anticoagulated": 0.93,
     "opioid_mme_per_day": 0.97,
     "pain.regions": 0.93,
-    "conservative_care": 0.89,
+    "conservative_care": 0.90,
     "imaging": 0.91,
     "prior_procedures": 0.96,
     "red_flags": 0.98,
     "icd10_codes": 1.0,
 }
-# Held-out sets (heldout/README.md): A and B have been read to find faults, C has not.
-HELDOUT_F1_FLOORS = {("a_",): 0.95, ("b_",): 0.91, ("c_", "d_"): 0.83}
+# Held-out sets (heldout/README.md): A, B and C have been read to find faults, E has not.
+HELDOUT_F1_FLOORS = {("a_",): 0.95, ("b_",): 0.91, ("c_", "d_"): 0.88, ("e_", "f_"): 0.88}
 
 
 def test_overall_and_key_field_f1_hold_their_level():
