@@ -50,7 +50,8 @@ _ACTIVITY = (r"(?:golf(?:ing)?|garden(?:ing)?|(?:grocery\s+)?shopping|driv(?:e|i
              r"|cycling|bik(?:e|ing)|play(?:ing)?|lift(?:ing)?"
              r"|(?:taking|using|climbing|doing|managing|manage|take|use|climb|do)\s+(?:the\s+)?(?:stairs|steps|housework|chores|yard\s?work)"
              r"|stairs|housework|chores|yard\s?work|mow(?:ing)?|vacuum(?:ing)?|travel(?:ing|ling)?|stand(?:ing)?|sit(?:ting)?"
-             r"|dress(?:ing)?|bath(?:e|ing)|shower(?:ing)?|kneel(?:ing)?|bend(?:ing)?|carry(?:ing)?"
+             r"|dress(?:ing)?|bath(?:e|ing)|shower(?:ing)?|kneel(?:ing)?|bend(?:ing)?|carry(?:ing)?|mop(?:ping)?|laundry"
+             r"|overhead\s+work|lie\s+on|lying\s+on|sleep(?:ing)?\s+on|get\s+through\s+a\s+(?:full\s+)?(?:shift|day|workday)"
              r"|(?:(?:his|her|their)\s+)?(?:\w+\s+)?(?:hobbies|job|usual\s+activities))")
 _SELF_CARE = r"(?:dressing|bathing|showering|toileting|grooming|(?:putting\s+on\s+)?(?:his|her|their)?\s*(?:socks|shoes|pants)|putting\s+on\s+\w+|self[-\s]care|ADLs|activities\s+of\s+daily\s+living|getting\s+dressed|housework|chores)"
 ADL_TRUE = re.compile(
@@ -58,15 +59,26 @@ ADL_TRUE = re.compile(
     r"(?:out\s+of|off(?:\s+of)?)\s+work|(?:missed|missing|misses)\s+(?:\w+\s+){0,4}?(?:work|shifts?)|(?:has|had|have)\s+missed\s+(?:\w+\s+){0,2}?days\b"
     r"|(?:has\s+not|hasn't|have\s+not|haven't|not)\s+(?:been\s+(?:able\s+to\s+)?)?(?:worked|work|returned\s+to\s+work|been\s+working)"
     r"|(?:unable\s+to|cannot|can't|can\s+not|could\s+not|couldn't|can\s+no\s+longer|no\s+longer\s+able\s+to|not\s+able\s+to)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
-    r"|(?:stopped|quit|given\s+up|gave\s+up|had\s+to\s+(?:stop|quit|give\s+up|leave)|no\s+longer)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
+    r"|(?:stopped|quit|given\s+up|gave\s+up|give\s+up|had\s+to\s+(?:stop|quit|give\s+up|leave)|no\s+longer)\s+(?:\w+\s+){0,1}?" + _ACTIVITY +
+    # "has not been able to do her own shopping", "can no longer manage the stairs down to her basement"
+    r"|(?:has\s+not|hasn't|have\s+not|haven't)\s+been\s+able\s+to\s+(?:\w+\s+){0,3}?" + _ACTIVITY +
+    r"|can\s+no\s+longer\s+(?:\w+\s+){0,3}?" + _ACTIVITY +
+    # "cannot stand more than 20 min", "limited standing at the stove", "stairs are hard"
+    r"|(?:cannot|can't|can\s+not|unable\s+to|not\s+able\s+to)\s+(?:stand|sit|walk|drive|lift)\s+(?:for\s+)?(?:more|longer)\s+than"
+    r"|(?:still\s+)?limited\s+(?:in\s+)?(?:standing|sitting|walking|driving|lifting|bending)"
+    r"|(?:stairs|walking|standing|sitting|driving|lifting|bending|sleeping)\s+(?:is|are|remains?)\s+(?:\w+\s+)?(?:hard|difficult|limited)"
+    r"|(?:trouble|difficulty|difficulties)\s+(?:with\s+)?(?:\w+\s+){0,2}?" + _ACTIVITY +
+    r"|keeps?\s+(?:him|her|them|me|you)\s+from\s+(?:\w+\s+){0,2}?(?:work|daily\s+activities|activities)" +
     r"|(?:leaving|left|leaves)\s+work\s+early|(?:on|taking|took)\s+(?:FMLA|medical\s+leave|short[-\s]term\s+disability|long[-\s]term\s+disability|disability\s+leave|workers'?\s+comp\w*)"
-    r"|(?:needs?|needing|requires?|requiring)\s+(?:\w+\s+)?(?:help|assistance)\s+(?:with\s+|for\s+)?" + _SELF_CARE +
+    r"|(?:needs?|needing|requires?|requiring)\s+(?:\w+\s+)?(?:\w+'s\s+)?(?:help|assistance)\s+(?:with\s+|w/\s*|for\s+|to\s+)?(?:\w+\s+){0,2}?"
+    r"(?:" + _SELF_CARE + r"|" + _ACTIVITY + r"|lift|put\s+on)" +
     r"|(?:limits?|limited|limiting|restricts?|restricted|interferes?\s+with|interfering\s+with)\s+(?:his|her|their|the\s+patient's)\s+(?:ability\s+to\s+)?" + _ACTIVITY +
     r"|(?:difficulty|trouble|struggles?|struggling)\s+(?:with\s+)?" + _SELF_CARE +
     # "can't tolerate a bra", "unable to tolerate sitting >20 min", "not able to return to his usual duties"
     r"|(?:can't|cannot|can\s+not|unable\s+to|not\s+able\s+to|could\s+not|couldn't)\s+tolerate\s+(?:\w+\s+){0,2}?"
     r"(?:sitting|standing|walking|driving|lifting|bending|working|work|clothing|clothes|shirts?|a\s+bra|bras?|being\s+touched|stairs)"
-    r"|(?:not\s+able|unable)\s+to\s+return\s+to\s+(?:\w+\s+){0,4}?(?:work|duty|duties|job)" +
+    r"|(?:not\s+able|unable|cannot|can't|can\s+not)\s+to\s+(?:return|go\s+back)\s+to\s+(?:\w+\s+){0,4}?(?:work|duty|duties|job)"
+    r"|(?:cannot|can't|can\s+not)\s+(?:return|go\s+back)\s+to\s+(?:\w+\s+){0,4}?(?:work|duty|duties|job)" +
     # "her son now does the laundry and grocery shopping for her": someone else does the patient's chores.
     r"|(?:son|daughter|husband|wife|spouse|partner|family|caregiver|neighbou?r|friends?|children|kids)\s+"
     r"(?:now\s+|has\s+to\s+|have\s+to\s+|to\s+|has\s+been\s+|is\s+)?"

@@ -64,3 +64,19 @@ def test_more_ways_to_say_daily_life_is_limited(facts_of, note, limited):
 ])
 def test_the_latest_value_of_an_index(facts_of, note, path, value):
     assert facts_of(note)["function"][path] == value
+
+
+@pytest.mark.parametrize("note", [
+    "Since the accident he has had trouble with overhead work and checking his blind spot when driving.",
+    "She has had to give up mopping and carrying laundry baskets at home.",
+    "She can no longer manage the stairs down to her basement laundry.",
+    "She needs her partner's help to lift the infant car seat and to put on her jeans.",
+    "Still not able to go back to his job as a diesel mechanic.",
+    "Still limited standing at the stove and with yard work.",
+    "He cannot return to full duty.",
+    "She cannot lie on her right side at night, stairs are hard.",
+    "She has not been able to do her own shopping or cooking.",
+    "Cannot stand more than 20 min, needs help w/ laundry and grocery shopping.",
+])
+def test_plain_words_for_limited_daily_life(facts_of, note):
+    assert facts_of(note)["function"]["adl_limited"] is True
