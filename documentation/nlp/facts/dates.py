@@ -55,7 +55,11 @@ def note_date_in_header(text: str) -> datetime.date | None:
 SINCE = re.compile(
     rf"\b(?:(?:since|starting\s+in|started\s+in|began\s+in|beginning\s+in|onset\s+in|onset|began|started"
     # "since a fall at work in May 2016", "since her fusion in April 2021": an event, then its date.
-    rf"|since\s+(?:[\w'/-]+\s+){{1,8}}?(?:in|on|of)(?:\s+(?:early|mid|late))?)\s+"
+    # "began after a rear-end collision in August 2024", "she dates the onset to August 2025"
+    rf"|(?:since|began|started|onset)\s+(?:[\w'/-]+\s+){{1,8}}?(?:in|on|of)(?:\s+(?:early|mid|late))?"
+    rf"|dates?\s+(?:the|its|her|his|their)\s+onset\s+(?:to|from)"
+    # a form's "Date of injury: 11/06/2025"
+    rf"|(?:date\s+of\s+(?:injury|onset)|(?:injury|onset)\s+date|DOI)\s*[:#-]?)\s+"
     # "since childbirth (Dec 2023)": an event, then its date in brackets.
     rf"|since\s+(?:[\w'/-]+\s+){{0,7}}?[\w'/-]+\s*\((?=[^)]{{0,20}}\)))"
     rf"(?:(?:early|mid|late)[\s-]+)?(?:{MONTH}(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})"

@@ -98,21 +98,29 @@ NOT_PAIN_DURATION = {"CARE", "DRUG", "PROCEDURE", "IMAGING"}
 RELIEF_WORDS = re.compile(r"\b(?:relief|lasted|wore\s+off|benefit|improvement|better)\b", re.I)
 
 
+# A form's question answered on the next line: "How long have you had this pain?\n  since ...".
+DURATION_QUESTION = re.compile(r"\bhow\s+long\s+have\s+you\s+had\b|\bduration\s+of\s+(?:pain|symptoms)\b", re.I)
+
+
 def _duration(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
     for sentence in note.sentences:
         if sentence.section in NOT_THE_COMPLAINT | {"imaging", "procedure", "plan", "physical_exam"}:
             continue
-        found = _durations_in(note, sentence, note_date)
+        previous = note.sentences[sentence.index - 1] if sentence.index else None
+        asked = previous is not None and bool(DURATION_QUESTION.search(previous.text))
+        found = _durations_in(note, sentence, note_date, asked)
         if found:
             months, start, end = min(found, key=lambda candidate: candidate[1])
             set_fact(facts, "pain.duration_months", round(months, 1), note.text, sentence.start + start, sentence.start + end)
             return
 
 
-def _durations_in(note: ReadNote, sentence, note_date: datetime.date | None) -> list[tuple[float, int, int]]:
-    """(months, start, end) of each statement of the pain's duration in the sentence."""
+def _durations_in(note: ReadNote, sentence, note_date: datetime.date | None,
+                  asked: bool = False) -> list[tuple[float, int, int]]:
+    """(months, start, end) of each statement of the pain's duration in the sentence; ``asked`` when
+    the sentence answers a question about it."""
     text = sentence.text
-    pain_words = [m.start() for m in PAIN_WORD.finditer(text)]
+    pain_words = [m.start() for m in PAIN_WORD.finditer(text)] or ([0] if asked else [])
     others = [m.start - sentence.start for m in note.in_sentence(sentence.index) if m.label in NOT_PAIN_DURATION]
     onset_only = not pain_words
     if onset_only and (others or not ONSET.search(text)):
@@ -136,7 +144,7 @@ def _durations_in(note: ReadNote, sentence, note_date: datetime.date | None) -> 
             if any(abs(o - duration.start) < pain_distance for o in others):
                 continue
         found.append((duration.months(), duration.start, duration.end))
-    if note_date is not None and pain_words:
+    if note_date is not None and (pain_words or onset_only):
         for match in SINCE.finditer(text):
             months = months_since(match, note_date)
             if months is not None:

@@ -38,7 +38,8 @@ UNITS = {
 }
 UNIT = r"(?P<unit>hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
 # "two and a half years", "a year and a half": the half is added to the count.
-DURATION = re.compile(rf"(?<![\w./])(?:{RANGE})(?P<half>\s+and\s+a\s+half)?\s*(?:\+\s*)?-?\s*{UNIT}(?P<half_after>\s+and\s+a\s+half\b)?(?![-\s]+old\b)",
+# "x3 mo": a count glued to the x of "times" still starts a duration.
+DURATION = re.compile(rf"(?:(?<=\bx)|(?<=\bX)|(?<![\w./]))(?:{RANGE})(?P<half>\s+and\s+a\s+half)?\s*(?:\+\s*)?-?\s*{UNIT}(?P<half_after>\s+and\s+a\s+half\b)?(?![-\s]+old\b)",
                       re.IGNORECASE)
 
 

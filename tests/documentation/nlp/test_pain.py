@@ -44,6 +44,12 @@ def test_current_pain_score(facts_of, note, expected):
     ("Back pain that started 3 months ago.", 3.0),
     ("Left buttock pain since childbirth (Dec 2023), worse with stairs.", 18.0),
     ("History: low back pain since a fall on ice in February 2024.", 16.0),
+    ("Right-sided neck pain that began after a rear-end collision in August 2024.", 10.0),
+    ("She dates the onset to August 2024.", 10.0),
+    ("WORK STATUS REPORT\nDate of injury: 11/06/2024\n", 6.8),
+    ("2. How long have you had this pain?\n   \"since a rear-end car accident in Oct 2024\"\n", 8.0),
+    ("45M w/ LBP radiating to R leg x3 mo.", 3.0),
+    ("Gabapentin was started in December.", None),
     ("Low back pain since January.", 5.0),  # the last January before the note (2025-06-02)
     ("Back pain since December.", 6.0),
     ("Pain since May 2025.", 1.1),
