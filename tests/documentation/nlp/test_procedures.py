@@ -92,3 +92,18 @@ def test_a_block_outside_the_contract_keeps_its_own_relief(facts_of):
 def test_joint_injections_are_not_prior_procedures(facts_of):
     facts = facts_of("Had a series of three hyaluronic acid injections and a hip injection last year.")
     assert facts["prior_procedures"] == []
+
+
+def test_a_payer_denying_the_repeat_does_not_undo_the_first(facts_of):
+    note = ("Bilateral L4-5 and L5-S1 radiofrequency ablation in April 2023 gave about 50% relief for six months; "
+            "the repeat was denied by his insurer.")
+    assert relief(facts_of(note)) == [("radiofrequency_ablation", 50.0, 26.07)]
+
+
+@pytest.mark.parametrize("note", [
+    "Requested procedure: Bilateral L4-L5 and L5-S1 lumbar medial branch blocks (diagnostic, 1st block).",
+    "Referring him back to you for consideration of a diagnostic left SI joint injection.",
+    "Reason for visit: right knee pain. Review of the genicular nerve block results, discuss RFA.",
+])
+def test_requested_and_considered_procedures_are_not_prior(facts_of, note):
+    assert {p["type"] for p in facts_of(note)["prior_procedures"]} <= {"genicular_block"}
