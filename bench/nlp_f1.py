@@ -48,7 +48,9 @@ def evaluate(project: Path, name: str) -> dict:
                 for suffix in (".json", ".txt"):
                     shutil.copy(path.with_suffix(suffix), scratch)
         done = subprocess.run([sys.executable, "-c", CHILD, str(project), scratch], capture_output=True, text=True,
-                              check=True, cwd=project)
+                              cwd=project)
+        if done.returncode:
+            sys.exit(f"scoring {name} with {project} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
 
 

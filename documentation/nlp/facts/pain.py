@@ -16,9 +16,42 @@ NOT_THE_COMPLAINT = {"family_history", "past_medical_history", "past_surgical_hi
 REGION_ORDER = ["cervical", "thoracic", "lumbar", "sacroiliac", "knee", "hip", "shoulder", "other"]
 
 
+# "neck and left arm pain", "pain in low back and L leg", "knee/hip pain": a body region the pain is
+# named with, where the target phrases ("neck pain") do not reach.
+_REGION_WORD = (r"(?P<cervical>neck)|(?P<lumbar>low(?:er)?\s+back|lumbar)|(?P<thoracic>mid[-\s]?back|thoracic)"
+                r"|(?P<knee>knees?)|(?P<hip>hips?)|(?P<shoulder>shoulders?)|(?P<sacroiliac>SI\s+joints?|sacroiliac)")
+_SIDE = r"(?:(?:left|right|bilateral|both|L|R)\s+)?"
+PAIN_NOUN = r"(?:pain|ache|aching|discomfort|soreness)"
+REGION_WORD = re.compile(_REGION_WORD, re.I)
+_ANY_REGION = re.sub(r"\(\?P<\w+>", "(?:", _REGION_WORD)
+REGION_PAIN = re.compile(
+    rf"\b{_SIDE}(?:{_ANY_REGION})(?:\s*(?:and|&|/)\s*{_SIDE}(?:upper\s+|lower\s+)?(?:arms?|legs?|shoulders?|hips?|buttocks?|thighs?|knees?"
+    rf"|back|neck|groin|foot|feet|hands?))?\s+{PAIN_NOUN}\b"
+    rf"|\b{PAIN_NOUN}\s+(?:in|of|over|across)\s+(?:the\s+|his\s+|her\s+|their\s+|both\s+)?{_SIDE}(?:{_ANY_REGION})\b", re.I)
+DENIED_BEFORE = re.compile(r"\b(?:no|denies|denied|without|not|never)\s+(?:\w+\s+){0,3}$", re.I)
+RELATIVE_BEFORE = re.compile(r"\b(?:mother|father|mom|dad|brother|sister|son|daughter|aunt|uncle|grandmother|grandfather"
+                             r"|cousin|parents?|siblings?|family\s+history)\b", re.I)
+
+
+def _regions_in_words(note: ReadNote) -> set[str]:
+    regions = set()
+    for sentence in note.sentences:
+        if sentence.section in NOT_THE_COMPLAINT | {"physical_exam", "imaging", "procedure", "plan", "family_history"}:
+            continue
+        for match in REGION_PAIN.finditer(sentence.text):
+            if DENIED_BEFORE.search(sentence.text, max(0, match.start() - 25), match.start()):
+                continue
+            if any(m.family for m in note.in_sentence(sentence.index)) or RELATIVE_BEFORE.search(sentence.text, 0, match.start()):
+                continue
+            region = REGION_WORD.search(match.group())
+            regions |= {name for name, value in region.groupdict().items() if value}
+    return regions
+
+
 def extract_pain(note: ReadNote, facts: dict, note_date: datetime.date | None) -> None:
     sites = [m for m in note.of("PAIN_SITE") if m.affirmed and m.section not in NOT_THE_COMPLAINT]
     regions = {m.meta.get("region") for m in sites} - {None}
+    regions |= _regions_in_words(note)
     facts["pain"]["regions"] = [r for r in REGION_ORDER if r in regions]
     _laterality(note, facts, sites)
     _duration(note, facts, note_date)

@@ -172,3 +172,15 @@ def test_before_marks_only_its_own_clause_as_planned(facts_of):
 ])
 def test_pain_duration_phrasings(facts_of, note, expected):
     assert facts_of(note, datetime.date(2025, 6, 2))["pain"]["duration_months"] == expected
+
+
+@pytest.mark.parametrize("note, regions", [
+    ("Electrician with neck and left arm pain for about five months.", ["cervical"]),
+    ("Pt states pain in low back and L leg is better.", ["lumbar"]),
+    ("Right knee/hip pain with stairs.", ["knee", "hip"]),
+    ("The patient herself has never had back or neck pain.", []),
+    ("- Brother (31): chronic neck pain, failed fusion.", []),
+    ("Pain into the posterior thigh that stops above the knee, no pain below the knee.", []),
+])
+def test_regions_named_with_the_pain(facts_of, note, regions):
+    assert facts_of(note)["pain"]["regions"] == regions
