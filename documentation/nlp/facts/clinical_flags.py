@@ -121,17 +121,28 @@ def _result(note: ReadNote, sentence: Sentence, mention: Mention) -> tuple[bool,
 # ICD-10-CM: a letter, two digits, then a dot and up to four characters. Codes without their dot
 # ("M5416") are taken only after the word ICD; bare L4/C5/T12 spinal levels never match.
 ICD10 = re.compile(r"(?<![\w.])(?P<code>[A-TV-Z][0-9][0-9AB]\.[0-9A-Z]{1,4})(?!\w|\.\w)")
-ICD10_UNDOTTED = re.compile(r"\bICD(?:-?10)?(?:-CM)?\s*(?:code)?s?\s*[:#]?\s*(?P<code>[A-TV-Z][0-9][0-9AB][0-9A-Z]{0,4})\b")
+ICD10_UNDOTTED = re.compile(r"\bICD(?:-?10)?(?:-CM)?\s*(?:code)?s?\s*[:#]?\s*(?P<code>[A-TV-Z][0-9][0-9AB][0-9A-Z]{0,4})\b(?!\.\w)")
+# A three-character category without a dot ("Hypertension (I10)", "Diagnoses: ... F54 Psychological
+# factors"): in brackets, or opening an item of a diagnosis list. T codes are left out: T10-T12 are
+# spinal levels far more often than injury categories.
+ICD10_CATEGORY = re.compile(
+    r"[(\[](?P<code>[A-SU-Z][0-9]{2})[)\]]"
+    r"|(?:^|[:;,]\s*|\d\.\s+)(?P<listed>[A-SU-Z][0-9]{2})\s+[A-Z][a-z]", re.M)
+DIAGNOSIS_LINE = re.compile(r"\b(?:diagnos[ie]s|dx|assessment|impression|problems?)\b", re.I)
 
 
 def extract_icd10(note: ReadNote, facts: dict) -> None:
     codes: list[str] = []
-    for text in [note.text[:len(note.text)]]:
-        for pattern in (ICD10, ICD10_UNDOTTED):
-            for match in pattern.finditer(text):
-                code = match.group("code")
-                if pattern is ICD10_UNDOTTED and len(code) > 3:
-                    code = code[:3] + "." + code[3:]
-                if code not in codes:
-                    codes.append(code)
+    for pattern in (ICD10, ICD10_UNDOTTED, ICD10_CATEGORY):
+        for match in pattern.finditer(note.text):
+            code = match.group("code") or match.group("listed")
+            if pattern is ICD10_UNDOTTED and len(code) > 3:
+                code = code[:3] + "." + code[3:]
+            if pattern is ICD10_CATEGORY and match.group("listed"):
+                line_start = note.text.rfind("\n", 0, match.start()) + 1
+                if not DIAGNOSIS_LINE.search(note.text, line_start, match.start() + 1) and not DIAGNOSIS_LINE.search(
+                        note.text[max(0, line_start - 80):line_start]):
+                    continue
+            if code not in codes:
+                codes.append(code)
     facts["icd10_codes"] = codes

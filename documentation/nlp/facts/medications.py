@@ -24,6 +24,7 @@ _MAX_PER_DAY = re.compile(r"\b(?:max(?:imum)?|up\s+to|no\s+more\s+than)\s*(?:of\
 # "10 mg", "10/325 mg", "5-325 mg", "Norco 10/325": the first number is the opioid's strength.
 _STRENGTH_MG = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:[/-]\s*\d+(?:\.\d+)?\s*)?mg\b|(?P<combo>\d+(?:\.\d+)?)\s*[/-]\s*\d{3}\b", re.I)
 _STRENGTH_MCG_H = re.compile(r"(?P<v>\d+(?:\.\d+)?)\s*(?:mcg|µg|micrograms?)(?:\s*/\s*(?:h|hr|hour))?\b", re.I)
+PER_DAY_AFTER = re.compile(r"\s*(?:a|per|/|each|every)\s*day\b|\s*daily\b", re.I)
 _TABS = re.compile(r"\b(?P<a>\d|one|two|three)(?:\s*(?:-|to)\s*(?P<b>\d|two|three|four))?\s*(?:tabs?|tablets?|pills?|caps?|capsules?|patch)\b", re.I)
 STATED_MME = re.compile(
     r"(?P<v>\d+(?:\.\d+)?)\s*(?:MME|MEDD|MED|OME|morphine\s+(?:milligram\s+)?equivalents?)\b"
@@ -142,6 +143,10 @@ def extract_mme(note: ReadNote, facts: dict) -> None:
             cap = _MAX_PER_DAY.search(window)
             frequency = _per_day(window)
             tabs = _TABS.search(window)
+            if tabs and PER_DAY_AFTER.match(window, tabs.end()) and frequency and frequency[1] <= tabs.start():
+                # "q6h prn, typically 2-3 tablets a day": the prescription's frequency stands (what
+                # is taken does not lower it); "2 tablets daily" alone is the prescription.
+                tabs = None
             per_dose = 1.0
             if tabs:
                 per_dose = parse_number(tabs.group("b") or tabs.group("a")) or 1.0

@@ -87,6 +87,8 @@ def test_allergies_are_not_care(facts_of):
     ("- Oxycodone 5 mg q4h prn after the TKA, weaned off by 6 weeks post-op.\n"
      "- Hydrocodone/APAP 5/325 mg, 1 tab q12h prn, for the past 4 months.", 10),
     ("Stopped gabapentin last month; still takes oxycodone 5 mg q6h prn.", 30),
+    ("MEDICATIONS: Oxycodone 5 mg q6h prn, typically 2-3 tablets a day.", 30),
+    ("MEDICATIONS: Norco 10/325 2 tablets daily.", 20),
     ("- Morphine ER 15 mg BID, tapered off 2024 because of constipation.\n- Current: oxycodone 5 mg q6h prn, max 3 tabs/day.\n"
      "Plan:\n- Continue oxycodone 5 mg q6h prn at current limit.", 22.5),
 ])

@@ -126,3 +126,15 @@ def test_findings_after_the_studys_sentence_in_a_narrative_are_not_its_report(fa
     facts = facts_of("She had an MRI of the lumbar spine last year. Her mother has spinal stenosis.")
     [study] = facts["imaging"]
     assert study["findings"] == []
+
+
+@pytest.mark.parametrize("note, codes", [
+    ("ICD-10: M80.08XA, G30.1, F02.80, I48.91", ["M80.08XA", "G30.1", "F02.80", "I48.91"]),
+    ("Problem list:\n3. Hypertension (I10)", ["I10"]),
+    ("Diagnoses: M96.1 Postlaminectomy syndrome, NEC; F54 Psychological factors affecting a medical condition.",
+     ["M96.1", "F54"]),
+    ("Tenderness at T12 (T12) and over L45 on the left. CPT 64483.", []),
+    ("ICD-10: M5416", ["M54.16"]),
+])
+def test_icd10_codes_as_written(facts_of, note, codes):
+    assert facts_of(note)["icd10_codes"] == codes
