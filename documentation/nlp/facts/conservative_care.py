@@ -25,7 +25,7 @@ RESPONSES = [
         r"|rash|hives|itching|itchy|pruritus|(?:skin\s+)?irritation|allergic\s+reaction|fogginess|foggy|brain\s+fog|confusion|confused"
         r"|hallucinat\w*|palpitations|insomnia|jittery|mood\s+changes|weight\s+gain|swelling|edema|fluid\s+retention|urinary\s+retention"
         r"|elevated\s+(?:blood\s+pressure|BP|creatinine|liver\s+enzymes)|kidney\s+(?:injury|function)|creatinine\s+(?:rose|went\s+up|increased)"
-        r"|(?:too\s+)?uncomfortable|somnolence|caused)\b",
+        r"|(?:too\s+)?uncomfortable|somnolence|caused|triggered|zombie|hangover|pressure\s+(?:area|sore|ulcer)|skin\s+breakdown)\b",
         re.I)),
     ("failed", re.compile(
         r"\b(?:without\s+(?:\w+\s+)?(?:relief|improvement|benefit|help|success|change|effect|gains?|progress)"
@@ -33,7 +33,7 @@ RESPONSES = [
         r"|no\s+(?:\w+\s+)?(?:relief|improvement|benefit|change|help|response|difference|effect|gains?|progress)"
         r"|(?:did|does|do|has|have|had|was|were|is)\s*(?:not|n't)\s+(?:really\s+|much\s+|seem\s+to\s+)?(?:help|work|improv|reliev|provid|benefit|effective|beneficial|do\s+(?:anything|much))\w*"
         r"|never\s+(?:really\s+)?(?:help|work)\w*|not\s+(?:helpful|effective|beneficial|improved|better)|not\s+much\s+(?:help|relief|benefit|better)"
-        r"|ineffective|useless|did\s+nothing|didn'?t\s+do\s+(?:anything|a\s+thing|much)|not\s+really|no\s+good|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
+        r"|ineffective|useless|did\s+nothing|didn'?t\s+(?:do|change)\s+(?:anything|a\s+thing|much)|not\s+really|no\s+good|failed|fail|unsuccessful|minimal\s+(?:\w+\s+)?(?:relief|improvement|benefit|help)"
         r"|(?<!\ba\s)little\s+(?:\w+\s+)?(?:relief|improvement|benefit)|no\s+better|despite|refractory|worsened|plateaued"
         r"|made\s+(?:it|pain|things)\s+worse|no\s+lasting)\b",
         re.I)),
@@ -49,7 +49,7 @@ RESPONSES = [
         re.I)),
     ("helped", re.compile(
         r"\b(?:helped|helps|helpful|improved|improvement|relief|effective|benefit|benefited|beneficial|good\s+response|resolved|works\s+well"
-        r"|working\s+well|better|improving|responded|help(?!\s+(?:with|from|of|to|for))(?=\W|$))\b", re.I)),
+        r"|working\s+well|better|improving|helping|responded|help(?!\s+(?:with|from|of|to|for))(?=\W|$))\b", re.I)),
 ]
 CLAUSE_BREAK = re.compile(rf";|{FULL_STOP}|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b|(?<!\ba\s)\bwhile\b", re.I)  # not "for a while"
 CURRENT_WORDS = re.compile(
@@ -85,6 +85,9 @@ AT_REST = re.compile(r"\b(?:at|with|during|by|after|on|of|and|even)\s+$", re.I)
 SOURCE_OF = re.compile(r"\b(?:from|taught\s+(?:in|by|at)|learned\s+(?:in|at)|given\s+(?:in|by|at))\s+(?:his\s+|her\s+|the\s+)?$", re.I)
 TOPICAL_FORM = re.compile(r"[^.;,\n]{0,12}?\b(?:patch(?:es)?|gel|cream|ointment|lotion|spray|topical)\b", re.I)
 STOPPED_AT_START = re.compile(r"\s*(?:(?:was|were|then|but|and|later|eventually)\s+)*(?:stopped|discontinued|d/c'?d|quit|weaned|tapered\s+off|came\s+off)\b", re.I)
+NO_SIDE_EFFECT = re.compile(r"\b(?:no|without|denies|not)\s+(?:\w+\s+)?$", re.I)
+# "PT home exercises", "PT exercises": the program PT taught, not more PT.
+TAUGHT_PROGRAM_AFTER = re.compile(r"\s+(?:home\s+)?(?:exercises?|program|stretches|HEP)\b", re.I)
 NEXT_ITEM = re.compile(r"[\s,]*(?:and|&|plus|also)\b", re.I)
 INJECTION_WORDS = re.compile(r"\b(?:inject\w*|epidural|block|ablation|infiltrat\w*|instilled|administered|depo)\b", re.I)
 NOT_ABOUT_THE_PATIENT_NOW = {"allergies", "family_history"}
@@ -101,6 +104,8 @@ def _responses(text: str) -> tuple[tuple[str, int, int], ...]:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for _, s, e in found):
                 continue
+            if name == "not_tolerated" and NO_SIDE_EFFECT.search(text, max(0, match.start() - 12), match.start()):
+                continue  # "helps some, no sedation"
             found.append((name, match.start(), match.end()))
     return tuple(found)
 
@@ -194,6 +199,8 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
             continue
         if mention.label == "CARE" and SOURCE_OF.search(note.text, max(0, mention.start - 20), mention.start):
             continue  # "HEP from PT", "exercises taught in therapy": where something came from
+        if modality == "physical_therapy" and TAUGHT_PROGRAM_AFTER.match(note.text, mention.end):
+            continue
         has_dose = bool(_DOSE.match(note.text[mention.end:mention.end + 20]))
         status = _status(note, mention, text, has_dose)
         clause_start, clause_end = _clause(text, local)

@@ -12,7 +12,7 @@ MONTHS = {
 MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
          r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 
-# A month named alone ("since January"). "may" must be written "May": the verb is far commoner.
+# A month named without a year ("since January", "since August 25"). "may" must be written "May": the verb is far commoner.
 _BARE_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|june?|july?|aug(?:ust)?"
                r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
 
@@ -64,8 +64,8 @@ SINCE = re.compile(
     rf"|since\s+(?:[\w'/-]+\s+){{0,7}}?[\w'/-]+\s*\((?=[^)]{{0,20}}\)))"
     rf"(?:(?:early|mid|late)[\s-]+)?(?:{MONTH}(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})"
     rf"|(?P<nm>\d{{1,2}})/(?:(?P<nd>\d{{1,2}})/)?(?P<ny>\d{{4}}|\d{{2}})\b"
-    # "since January": the last January before the note. "may" must be written "May" (not the verb).
-    rf"|(?P<bare>{_BARE_MONTH})(?!\s*,?\s*\d))",
+    # "since January", "since August 25": the last such date before the note. "may" must be written "May".
+    rf"|(?P<bare>{_BARE_MONTH})(?:\s+(?P<bare_day>\d{{1,2}})(?:st|nd|rd|th)?\b)?(?!\s*,?\s*\d))",
     re.I,
 )
 
@@ -74,9 +74,9 @@ def months_since(match: re.Match, note_date: datetime.date) -> float | None:
     """Months from a SINCE match's date to the note date; None if the date is invalid or later."""
     try:
         if match.group("bare"):
-            month = _month(match.group("bare"))
-            year = note_date.year if month <= note_date.month else note_date.year - 1
-            start = datetime.date(year, month, 1)
+            month, day = _month(match.group("bare")), int(match.group("bare_day") or 1)
+            year = note_date.year if (month, day) <= (note_date.month, note_date.day) else note_date.year - 1
+            start = datetime.date(year, month, day)
         elif match.group("month"):
             start = datetime.date(int(match.group("year")), _month(match.group("month")),
                                   int(match.group("day") or 1))

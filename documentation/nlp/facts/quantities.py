@@ -75,8 +75,10 @@ class Duration:
                 "weeks": self.value / WEEKS_PER_MONTH, "months": self.value, "years": self.value * 12}[self.unit]
 
 
-# "three times a day", "once a week", "3x a week", "every 6 hours": how often, not how long.
-_FREQUENCY_BEFORE = re.compile(r"(?:\b(?:times|once|twice|thrice|per|every|each)|\dx)\s*$", re.IGNORECASE)
+# "three times a day", "once a week", "3x a week", "every 6 hours", "2-3 tablets a day": how often, not how long.
+_FREQUENCY_BEFORE = re.compile(
+    r"(?:\b(?:times|once|twice|thrice|per|every|each|tabs?|tablets?|pills?|caps?|capsules?|doses?|patch(?:es)?|sprays?)|\dx)\s*$",
+    re.IGNORECASE)
 
 
 def durations(text: str) -> list[Duration]:

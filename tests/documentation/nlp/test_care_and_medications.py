@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 
 from tests.documentation.nlp.conftest import care
@@ -294,3 +296,26 @@ def test_a_stop_word_belongs_to_the_drug_before_it(facts_of):
     note = ("she tried flexeril but it made her to groggy to work so she stopped it her primary care also gave her "
             "tramadol 50 mg twice daily as needed which she uses mostly at night")
     assert facts_of(note)["opioid_mme_per_day"] == 20
+
+
+@pytest.mark.parametrize("note, modality, status, weeks, response", [
+    ("- Gabapentin 300 mg TID - helps some, no sedation", "gabapentinoid", "ongoing", None, "partial"),
+    ("- Cyclobenzaprine 10 mg qhs - took it for 3 weeks, stopped on her own d/t morning hangover", "muscle_relaxant",
+     "completed", 3.0, "not_tolerated"),
+    ("- Chiropractic: two manipulation sessions in June 2024, each triggered a severe headache.", "chiropractic",
+     "completed", None, "not_tolerated"),
+    ('She did two courses of physical therapy, "about sixteen weeks altogether, and it didn\'t change a thing."',
+     "physical_therapy", "completed", 16.0, "failed"),
+    ("She has been going to PT twice a week since August 25 (six visits so far) and feels it is helping.",
+     "physical_therapy", "ongoing", 5.42, "helped"),
+    ("- Oxycodone-acetaminophen 5/325 mg, 1 tab q8h prn, uses 1-2 tablets a day.", "opioid", "ongoing", None, None),
+])
+def test_care_read_from_set_e(facts_of, note, modality, status, weeks, response):
+    entry = care(facts_of(note, note_date=datetime.date(2025, 10, 2)), modality)
+    assert (entry["status"], entry["weeks"], entry["response"]) == (status, weeks, response)
+
+
+def test_pt_home_exercises_are_the_home_program(facts_of):
+    facts = facts_of('Still doing her PT home exercises, "they help a little."')
+    assert care(facts, "physical_therapy") is None
+    assert care(facts, "home_exercise")["status"] == "ongoing"
