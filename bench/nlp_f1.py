@@ -8,7 +8,7 @@
 
 The sets (tests/documentation/heldout/README.md says who wrote them and what each has been used for):
 ``corpus`` (tests/documentation/corpus), and the held-out notes ``A`` (a_*), ``B`` (b_*), ``C``
-(c_* and d_*) and ``E`` (e_* and f_*).
+(c_* and d_*), ``E`` (e_* and f_*) and ``G`` (g_* and h_*).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "tests" / "documentation"
 SETS = {"corpus": (NOTES / "corpus", ["*"]), "A": (NOTES / "heldout", ["a_*"]), "B": (NOTES / "heldout", ["b_*"]),
-        "C": (NOTES / "heldout", ["c_*", "d_*"]), "E": (NOTES / "heldout", ["e_*", "f_*"])}
+        "C": (NOTES / "heldout", ["c_*", "d_*"]), "E": (NOTES / "heldout", ["e_*", "f_*"]),
+        "G": (NOTES / "heldout", ["g_*", "h_*"])}
 
 # Run in a child process whose import path is the project measured, so an older checkout's
 # extractor reads today's notes.

@@ -64,7 +64,29 @@ FOLLOWING_SENTENCES = 2
 PARAGRAPH_SENTENCES = 8
 
 
+# "From a psychological standpoint, she is cleared to proceed": a psychologist's own letter states its
+# result far from the words "psychological evaluation".
+PSYCHOLOGICAL = re.compile(r"\bpsycholog\w*|\bpsych\b", re.I)
+
+
 def extract_psych(note: ReadNote, facts: dict) -> None:
+    _extract_psych_near_mentions(note, facts)
+    if facts["psych_eval"]["cleared"] is not None or not note.of("PSYCH_EVAL") or facts["psych_eval"]["done"] is False:
+        return
+    for sentence in note.sentences:
+        if sentence.section == "family_history" or not PSYCHOLOGICAL.search(sentence.text):
+            continue
+        for pattern, cleared in ((NOT_CLEARED, False), (CLEARED, True)):
+            match = pattern.search(sentence.text)
+            if match and not PENDING.search(sentence.text):
+                start, end = sentence.start + match.start(), sentence.start + match.end()
+                if facts["psych_eval"]["done"] is None:
+                    set_fact(facts, "psych_eval.done", True, note.text, start, end)
+                set_fact(facts, "psych_eval.cleared", cleared, note.text, start, end)
+                return
+
+
+def _extract_psych_near_mentions(note: ReadNote, facts: dict) -> None:
     for mention in note.of("PSYCH_EVAL"):
         if mention.family:
             continue

@@ -35,3 +35,15 @@ def test_a_header_word_inside_a_sentence_does_not_open_a_section():
 
     note = read_note("Neuropsychological assessment: normal memory.\nHe walks daily.")
     assert {sentence.section for sentence in note.sentences} == {None}
+
+
+def test_a_psychologists_letter_states_its_result_far_from_the_evaluation(facts_of):
+    note = ("Thank you for referring Ms. F for pre-implant psychological evaluation. I saw her for a 90-minute interview.\n\n"
+            "Pain history\nSeven years of back and leg pain after a fusion.\n\nTesting\nBDI-II 14, PCS 22.\n\n"
+            "Recommendation\nFrom a psychological standpoint, Ms. F is cleared to proceed with the spinal cord stimulator trial.")
+    assert facts_of(note)["psych_eval"] == {"done": True, "cleared": True}
+
+
+def test_medical_clearance_far_from_a_psych_evaluation_is_not_psychological(facts_of):
+    note = "Psych evaluation pending.\n\nCardiology: medically cleared to proceed."
+    assert facts_of(note)["psych_eval"] == {"done": False, "cleared": None}
