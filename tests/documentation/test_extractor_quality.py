@@ -34,8 +34,8 @@ FIELD_F1_FLOORS = {
     "red_flags": 0.98,
     "icd10_codes": 1.0,
 }
-# Held-out sets (heldout/README.md): A, B and C have been read to find faults, E has not.
-HELDOUT_F1_FLOORS = {("a_",): 0.95, ("b_",): 0.91, ("c_", "d_"): 0.90, ("e_", "f_"): 0.89}
+# Held-out sets (heldout/README.md): A, B, C and E have been read to find faults, G has not.
+HELDOUT_F1_FLOORS = {("a_",): 0.96, ("b_",): 0.91, ("c_", "d_"): 0.90, ("e_", "f_"): 0.91, ("g_", "h_"): 0.89}
 
 
 def test_overall_and_key_field_f1_hold_their_level():
