@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import re
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
@@ -165,7 +166,12 @@ class SentenceContext:
 
     def __init__(self, nlp: Language):
         self.targets = TargetMatcher(nlp, result_type=None)
-        self.targets.add(TargetRule.from_json(str(RULES_DIR / "targets.json")))
+        rules = TargetRule.from_json(str(RULES_DIR / "targets.json"))
+        # Rules whose pattern is a regular expression are run here, once over the text: medSpaCy's
+        # RegexMatcher rebuilds the document's text for every pattern, which cost more than all the
+        # phrase rules together.
+        self.regex_rules = [(re.compile(rule.pattern, re.I), rule) for rule in rules if isinstance(rule.pattern, str)]
+        self.targets.add([rule for rule in rules if not isinstance(rule.pattern, str)])
         self.targets.add(_drug_rules())
         if not Span.has_extension("is_current"):
             Span.set_extension("is_current", default=False)
@@ -173,7 +179,7 @@ class SentenceContext:
         self.context.add(ConTextRule.from_json(str(RULES_DIR / "context.json")))
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.ents = filter_spans(self.targets(doc))
+        doc.ents = filter_spans(self.targets(doc) + self._regex_targets(doc))
         sentence_of = [0] * len(doc)
         for sentence in doc.sents:
             sentence_of[sentence.start:sentence.end] = [sentence.start] * len(sentence)
@@ -198,6 +204,19 @@ class SentenceContext:
         # categories that modify each entity are kept in user_data, see ``context_of``.
         doc.user_data["context"] = found
         return doc
+
+
+    def _regex_targets(self, doc: Doc) -> list[Span]:
+        if not self.regex_rules:
+            return []
+        text, spans = doc.text, []
+        for pattern, rule in self.regex_rules:
+            for match in pattern.finditer(text):
+                span = doc.char_span(match.start(), match.end(), label=rule.category, alignment_mode="expand")
+                if span is not None and len(span):
+                    span._.target_rule = rule
+                    spans.append(span)
+        return spans
 
 
 def context_of(doc: Doc, ent: Span) -> set[str]:
