@@ -115,20 +115,53 @@ def clinical_sentences(doc: Doc) -> Doc:
 
 class LineSectionizer(Sectionizer):
     """medSpaCy's Sectionizer without its per-token bookkeeping (token._.section), which costs more
-    than everything else it does; ``doc._.sections`` is the same."""
+    than everything else it does; ``doc._.sections`` is the same.
+
+    Rules with a pattern (a header alone on its line, a SOAP "S:") are regular expressions run in one
+    pass over the text: as spaCy token patterns they cost a pass over every token for each rule."""
+
+    line_rules: list[SectionRule] = []
+    line_pattern: re.Pattern | None = None
+
+    def add_line_rules(self, rules: list[SectionRule]) -> None:
+        self.line_rules = rules
+        self.line_pattern = re.compile(
+            "|".join(f"(?P<r{index}>{rule.pattern})" for index, rule in enumerate(rules)), re.I) if rules else None
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = [match for match in self._Sectionizer__matcher(doc) if _starts_a_header(doc, match[1], match[2])]
         rule_map = self._Sectionizer__matcher.rule_map
+        found = [(start, end, rule_map[self.nlp.vocab.strings[match_id]])
+                 for match_id, start, end in self._Sectionizer__matcher(doc) if _starts_a_header(doc, start, end)]
+        found += self._line_headers(doc)
+        matches = []
+        for start, end, rule in sorted(found, key=lambda f: (f[0], -f[1])):
+            if not matches or start >= matches[-1][1]:
+                matches.append((start, end, rule))
         sections = []
-        if not matches or matches[0][1] != 0:
-            sections.append(Section(None, 0, 0, 0, matches[0][1] if matches else len(doc)))
-        for position, (match_id, start, end) in enumerate(matches):
-            rule = rule_map[self.nlp.vocab.strings[match_id]]
-            body_end = matches[position + 1][1] if position + 1 < len(matches) else len(doc)
+        if not matches or matches[0][0] != 0:
+            sections.append(Section(None, 0, 0, 0, matches[0][0] if matches else len(doc)))
+        for position, (start, end, rule) in enumerate(matches):
+            body_end = matches[position + 1][0] if position + 1 < len(matches) else len(doc)
             sections.append(Section(rule.category, start, end, end, body_end, None, rule))
         doc._.sections = sections
         return doc
+
+    def _line_headers(self, doc: Doc) -> list[tuple[int, int, SectionRule]]:
+        if self.line_pattern is None:
+            return []
+        headers, offset = [], 0
+        # Line by line: the rules' alternation is tried once per line, not at every character.
+        for line in doc.text.split("\n"):
+            match = self.line_pattern.match(line.rstrip("\r"))
+            if match:
+                text = match.group()
+                start = offset + len(text) - len(text.lstrip())
+                end = offset + match.end() - (len(text) - len(text.rstrip()))
+                span = doc.char_span(start, end, alignment_mode="expand")
+                if span is not None and len(span):
+                    headers.append((span.start, span.end, self.line_rules[int(match.lastgroup[1:])]))
+            offset += len(line) + 1
+        return headers
 
 
 def _starts_a_header(doc: Doc, start: int, end: int) -> bool:
@@ -145,7 +178,9 @@ def _starts_a_header(doc: Doc, start: int, end: int) -> bool:
 @Language.factory("clinical_sectionizer")
 def _clinical_sectionizer(nlp, name):  # no annotations: spaCy validates factory signatures
     sectionizer = LineSectionizer(nlp, name=name, rules=None, span_attrs=None)
-    sectionizer.add(SectionRule.from_json(str(RULES_DIR / "sections.json")))
+    rules = SectionRule.from_json(str(RULES_DIR / "sections.json"))
+    sectionizer.add([rule for rule in rules if not isinstance(rule.pattern, str)])
+    sectionizer.add_line_rules([rule for rule in rules if isinstance(rule.pattern, str)])
     return sectionizer
 
 

@@ -138,3 +138,10 @@ def test_findings_after_the_studys_sentence_in_a_narrative_are_not_its_report(fa
 ])
 def test_icd10_codes_as_written(facts_of, note, codes):
     assert facts_of(note)["icd10_codes"] == codes
+
+
+def test_headers_alone_on_their_line_with_windows_line_ends(facts_of):
+    note = "HPI: low back pain.\r\n\r\nIMAGING\r\nMRI L-spine without contrast, read by Dr. Patel on 12/09/2025.\r\n" \
+           "L4-5 disc space narrowing with a broad-based bulge.\r\n"
+    [study] = facts_of(note)["imaging"]
+    assert set(study["findings"]) == {"degenerative_disc_disease", "disc_bulge"}
