@@ -56,6 +56,16 @@ class ReadNote:
 
     _by_label: dict | None = None
     _by_sentence: dict | None = None
+    # Results a fact family computes for a piece of text more than once in this note (several
+    # mentions share a clause); see ``memo``.
+    _memo: dict = field(default_factory=dict)
+
+    def memo(self, function, text: str):
+        """``function(text)``, computed once per note."""
+        key = (function, text)
+        if key not in self._memo:
+            self._memo[key] = function(text)
+        return self._memo[key]
 
     def of(self, label: str) -> list[Mention]:
         if self._by_label is None:

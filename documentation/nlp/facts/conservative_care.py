@@ -209,9 +209,9 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
         neighbours = peers + [m for m in note.in_sentence(sentence.index) if m.label in {"PAIN_SITE", "PROCEDURE"}]
         weeks = response = None
         if status not in {"planned", "not_done"}:
-            response = _nearest_response(clause, clause_start, mention, peers, sentence.start)
+            response = _nearest_response(note, clause, clause_start, mention, peers, sentence.start)
             if response is None:
-                response = _response_in_next_clause(text, clause_end, care_by_sentence[sentence.index], sentence.start)
+                response = _response_in_next_clause(note, text, clause_end, care_by_sentence[sentence.index], sentence.start)
             if status == "ongoing" and response in {"not_tolerated", "failed"} and not (
                     mention.current or mention.section == "medications" or CURRENT_WORDS.search(text)):
                 status = "completed"
@@ -234,7 +234,7 @@ def _in_combination(note: ReadNote, mention: Mention, peers: list[Mention]) -> b
     return False
 
 
-def _response_in_next_clause(text: str, clause_end: int, care: list[Mention], base: int) -> str | None:
+def _response_in_next_clause(note: ReadNote, text: str, clause_end: int, care: list[Mention], base: int) -> str | None:
     """The response of a clause that follows with no care of its own: "6 weeks of PT; no meaningful
     gains", "tried Flexeril but it made him too sleepy"."""
     after = CLAUSE_BREAK.match(text, clause_end)
@@ -243,12 +243,13 @@ def _response_in_next_clause(text: str, clause_end: int, care: list[Mention], ba
     start, end = _clause(text, after.end())
     if any(start <= m.start - base < end for m in care):
         return None
-    found = _responses(text[start:end])
+    found = note.memo(_responses, text[start:end])
     return min(found, key=lambda r: r[1])[0] if found else None
 
 
-def _nearest_response(clause: str, clause_start: int, mention: Mention, peers: list[Mention], base: int) -> str | None:
-    found = _responses(clause)
+def _nearest_response(note: ReadNote, clause: str, clause_start: int, mention: Mention, peers: list[Mention],
+                      base: int) -> str | None:
+    found = note.memo(_responses, clause)
     if not found:
         return None
     best = None
@@ -284,7 +285,7 @@ def _distance(mention: Mention, start: int, end: int) -> int:
 def _weeks(note: ReadNote, clause: str, clause_start: int, mention: Mention, neighbours: list[Mention], base: int,
            note_date: datetime.date | None) -> float | None:
     best = None
-    for duration in durations(clause):
+    for duration in note.memo(durations, clause):
         before = clause[max(0, duration.start - 30):duration.start]
         if clause[duration.end:duration.end + 8].lstrip().lower().startswith("ago") and not STARTED.search(before):
             continue
