@@ -113,6 +113,13 @@ def clinical_sentences(doc: Doc) -> Doc:
     return doc
 
 
+def text_of(doc: Doc) -> str:
+    """The document's text, built once: spaCy joins every token each time ``doc.text`` is read."""
+    if "text" not in doc.user_data:
+        doc.user_data["text"] = doc.text
+    return doc.user_data["text"]
+
+
 class LineSectionizer(Sectionizer):
     """medSpaCy's Sectionizer without its per-token bookkeeping (token._.section), which costs more
     than everything else it does; ``doc._.sections`` is the same.
@@ -151,7 +158,7 @@ class LineSectionizer(Sectionizer):
             return []
         headers, offset = [], 0
         # Line by line: the rules' alternation is tried once per line, not at every character.
-        for line in doc.text.split("\n"):
+        for line in text_of(doc).split("\n"):
             match = self.line_pattern.match(line.rstrip("\r"))
             if match:
                 text = match.group()
@@ -244,7 +251,7 @@ class SentenceContext:
     def _regex_targets(self, doc: Doc) -> list[Span]:
         if not self.regex_rules:
             return []
-        text, spans = doc.text, []
+        text, spans = text_of(doc), []
         for pattern, rule in self.regex_rules:
             for match in pattern.finditer(text):
                 span = doc.char_span(match.start(), match.end(), label=rule.category, alignment_mode="expand")
