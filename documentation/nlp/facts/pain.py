@@ -304,7 +304,7 @@ AXIAL_TRUE = [
     re.compile(r"\b(?:pain|symptoms|both)\s+(?:(?:is|are|remains?)\s+)?(?:(?:purely|entirely|all)\s+)?axial\b(?!\s+(?:and|&|with|plus|as\s+well)\b)", re.I),
 ]
 AXIAL_FALSE = [
-    re.compile(rf"\b(?:predominantly|primarily|mainly|mostly|predominately|largely|principally)\s+(?:radicular|leg|arm|extremity|limb)\b", re.I),
+    re.compile(r"\b(?:predominantly|primarily|mainly|mostly|predominately|largely|principally)\s+(?:radicular|leg|arm|extremity|limb)\b", re.I),
     re.compile(rf"\b{_LIMB}{_PAIN}{_IS}\s+{_MORE}\s+(?:the\s+|any\s+|his\s+|her\s+|their\s+)?{_AXIAL}", re.I),
     re.compile(rf"\b{_LIMB}{_PAIN}{_IS}\s+(?:predominates|predominant|dominant|dominates|{_MAIN}|{_MOST})\b", re.I),
     re.compile(rf"\b{_AXIAL}{_PAIN}{_IS}\s+(?:<|less\s+than|milder\s+than|minor|minimal)", re.I),
