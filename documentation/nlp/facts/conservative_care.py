@@ -153,13 +153,21 @@ def _status(note: ReadNote, mention: Mention, sentence_text: str, has_dose: bool
 def _next_clause_stops(note: ReadNote, sentence, clause_end: int) -> bool:
     """"Celecoxib 200 mg daily for about a year; stopped in June when her creatinine rose": the next
     clause, naming no care of its own, ends the course."""
-    after = CLAUSE_BREAK.match(sentence.text, clause_end)
+    care = [m for m in note.in_sentence(sentence.index) if m.label in {"CARE", "DRUG"}]
+    following = _next_clause_without_care(sentence.text, clause_end, care, sentence.start)
+    return following is not None and bool(STOPPED_AT_START.match(sentence.text, following[0]))
+
+
+def _next_clause_without_care(text: str, clause_end: int, care: list[Mention], base: int) -> tuple[int, int] | None:
+    """(start, end) of the clause after the one ending at ``clause_end`` in a sentence's ``text``
+    (which starts at ``base`` in the note), unless it names one of ``care``."""
+    after = CLAUSE_BREAK.match(text, clause_end)
     if after is None:
-        return False
-    start, end = _clause(sentence.text, after.end())
-    if any(m.label in {"CARE", "DRUG"} and start <= m.start - sentence.start < end for m in note.in_sentence(sentence.index)):
-        return False
-    return bool(STOPPED_AT_START.match(sentence.text, start))
+        return None
+    start, end = _clause(text, after.end())
+    if any(start <= m.start - base < end for m in care):
+        return None
+    return start, end
 
 
 def _nearest_match(pattern: re.Pattern, text: str, start: int, length: int) -> int | None:
@@ -237,13 +245,10 @@ def _in_combination(note: ReadNote, mention: Mention, peers: list[Mention]) -> b
 def _response_in_next_clause(note: ReadNote, text: str, clause_end: int, care: list[Mention], base: int) -> str | None:
     """The response of a clause that follows with no care of its own: "6 weeks of PT; no meaningful
     gains", "tried Flexeril but it made him too sleepy"."""
-    after = CLAUSE_BREAK.match(text, clause_end)
-    if after is None:
+    following = _next_clause_without_care(text, clause_end, care, base)
+    if following is None:
         return None
-    start, end = _clause(text, after.end())
-    if any(start <= m.start - base < end for m in care):
-        return None
-    found = note.memo(_responses, text[start:end])
+    found = note.memo(_responses, text[following[0]:following[1]])
     return min(found, key=lambda r: r[1])[0] if found else None
 
 

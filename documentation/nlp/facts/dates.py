@@ -28,7 +28,8 @@ _HEADER_DATES = [
 HEADER_CHARS = 1500
 
 
-def _year(text: str) -> int:
+def full_year(text: str) -> int:
+    """'25' -> 2025, '2025' -> 2025."""
     year = int(text)
     return year + 2000 if year < 100 else year
 
@@ -46,7 +47,7 @@ def note_date_in_header(text: str) -> datetime.date | None:
             continue
         try:
             month = int(match.group("m")) if "m" in match.groupdict() and match.group("m") else _month(match.group("month"))
-            return datetime.date(_year(match.group("y")), month, int(match.group("d")))
+            return datetime.date(full_year(match.group("y")), month, int(match.group("d")))
         except (ValueError, KeyError, IndexError):
             continue
     return None
@@ -81,7 +82,7 @@ def months_since(match: re.Match, note_date: datetime.date) -> float | None:
             start = datetime.date(int(match.group("year")), _month(match.group("month")),
                                   int(match.group("day") or 1))
         else:
-            start = datetime.date(_year(match.group("ny")), int(match.group("nm")), int(match.group("nd") or 1))
+            start = datetime.date(full_year(match.group("ny")), int(match.group("nm")), int(match.group("nd") or 1))
     except (ValueError, KeyError):
         return None
     days = (note_date - start).days

@@ -7,6 +7,7 @@ import itertools
 import re
 
 from documentation.nlp.facts.clauses import FULL_STOP, clause_around, distance as span_distance
+from documentation.nlp.facts.dates import full_year
 from documentation.nlp.facts.evidence import evidence
 from documentation.nlp.facts.quantities import durations, parse_number, percents
 from documentation.nlp.note import Mention, ReadNote
@@ -132,9 +133,8 @@ def _dated_before(note: ReadNote, mention: Mention, note_date: datetime.date | N
         return False
     sentence = note.sentence_of(mention)
     for match in _DATE.finditer(sentence.text, mention.end - sentence.start):
-        year = int(match.group("y"))
         try:
-            when = datetime.date(year + 2000 if year < 100 else year, int(match.group("m")), int(match.group("d")))
+            when = datetime.date(full_year(match.group("y")), int(match.group("m")), int(match.group("d")))
         except ValueError:
             continue
         return when < note_date
