@@ -12,6 +12,9 @@ Prints p50/p95 latency and requests/s per run, and the medians. Run by hand from
 root (``apt-get install -y wrk`` first):
 
     .venv/bin/python bench/search_latency.py [--runs 3] [--duration 20] [--reload]
+
+``--project`` serves another checkout (an older commit, for a before/after comparison in one
+sitting); give it a database of its own, since its schema may differ.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="the checkout to serve from (its own schema: give it its own --database-url)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -165,7 +170,7 @@ def server_env(args) -> dict:
 
 
 def manage(args, *command: str) -> str:
-    done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], cwd=ROOT,
+    done = subprocess.run([sys.executable, str(args.project / "manage.py"), *command], cwd=args.project,
                           env=server_env(args), capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
@@ -187,7 +192,7 @@ def start_gunicorn(args, port: int) -> subprocess.Popen:
         "--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "30",
         "--preload", "--log-level", "warning",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=server_env(args))
+    server = subprocess.Popen(command, cwd=args.project, env=server_env(args))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
