@@ -7,9 +7,11 @@ PostgreSQL and ``CELERY_BROKER_URL`` a Redis broker with real workers;
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PRACOPS_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -19,19 +21,33 @@ env = environ.Env()
 if env.bool("PRACOPS_READ_DOT_ENV", default=False):
     environ.Env.read_env(BASE_DIR / ".env")
 
+PRACOPS_ENVS = ("development", "production", "test")
 PRACOPS_ENV = env.str("PRACOPS_ENV", default="development")
+if PRACOPS_ENV not in PRACOPS_ENVS:
+    # A typo such as "prod" must not quietly run with development settings.
+    raise ImproperlyConfigured(
+        f"PRACOPS_ENV={PRACOPS_ENV!r} is not one of {', '.join(PRACOPS_ENVS)}"
+    )
 PRODUCTION = PRACOPS_ENV == "production"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 
+_DEV_SECRET_KEY = "dev-only-not-secret-7c1d0f1e9b2a4c5e8d3f6a7b9c0e1d2f3a4b5c6d7e8f9a0b"
+# Keys anybody can read (this file, .env.example): never good enough for production.
+_PUBLIC_SECRET_KEYS = {_DEV_SECRET_KEY, "change-me"}
+_MIN_SECRET_KEY_LENGTH = 50
+
 if PRODUCTION:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+    if SECRET_KEY in _PUBLIC_SECRET_KEYS or len(SECRET_KEY) < _MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfigured(
+            "production needs DJANGO_SECRET_KEY: a random string of at least "
+            f"{_MIN_SECRET_KEY_LENGTH} characters, not the example or development key "
+            "(python -c \"import secrets; print(secrets.token_urlsafe(50))\")"
+        )
 else:
-    # A development-only key; production refuses to start without DJANGO_SECRET_KEY.
-    SECRET_KEY = env.str(
-        "DJANGO_SECRET_KEY",
-        default="dev-only-not-secret-7c1d0f1e9b2a4c5e8d3f6a7b9c0e1d2f3a4b5c6d7e8f9a0b",
-    )
+    # A development-only key; production refuses it.
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -140,7 +156,8 @@ REST_FRAMEWORK = {
 }
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
-    "TOKEN_TTL": None,  # API clients are systems; tokens are revoked, not expired.
+    # A leaked token stops working on its own; create_api_client --ttl-days overrides per client.
+    "TOKEN_TTL": timedelta(days=env.int("PRACOPS_API_TOKEN_TTL_DAYS", default=90)),
     "AUTO_REFRESH": False,
 }
 
@@ -175,8 +192,11 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if PRODUCTION:
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    # Only behind a proxy that sets (and overwrites) X-Forwarded-Proto; otherwise any client
+    # could claim HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
     SESSION_COOKIE_SECURE = True

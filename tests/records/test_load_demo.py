@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from knox.models import AuthToken
 
 from pracops.records import models
 from pracops.records.registry import KINDS
@@ -116,3 +117,14 @@ def test_quiet_logins_creates_and_prints_no_login():
     assert logins(output) == {}
     assert "password" not in output
     assert not User.objects.filter(username__in=["admin", "frontdesk"]).exists()
+
+
+def test_running_it_again_revokes_the_token_it_printed_before():
+    first = TOKEN.search(load_demo())["token"]
+    second = TOKEN.search(load_demo())["token"]
+
+    def status(token: str) -> int:
+        return Client().get("/fhir/Patient", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert (status(first), status(second)) == (401, 200)
+    assert AuthToken.objects.filter(user__username="demo-ehr").count() == 1

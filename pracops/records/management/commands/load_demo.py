@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from pracops.access.roles import ensure_roles
-from pracops.access.services import create_api_client
+from pracops.access.services import UnknownClient, create_api_client, revoke_api_client
 from pracops.records.demo import demo_bundle
 from pracops.records.services.imports import import_bundle
 
@@ -38,6 +38,11 @@ class Command(BaseCommand):
         staff.set_password(staff_password)
         staff.save()
         staff.groups.add(Group.objects.get(name="front_office"))
+        try:
+            # Each run prints a fresh token; the ones printed before stop working.
+            revoke_api_client(name="demo-ehr")
+        except UnknownClient:
+            pass
         _, token = create_api_client(name="demo-ehr", role="integration")
         self.stdout.write(self.style.SUCCESS(
             f"\n  Admin:          {base_url}/admin/   user admin      password {password}"
