@@ -31,7 +31,8 @@ def log_output():
 def test_an_identifier_searched_for_in_a_refused_search_is_not_logged(api, log_output):
     PatientFactory(mrn=MRN)
 
-    response = api.get("/fhir/Patient", {"identifier": MRN, "shoe-size": "44"})  # 400: unknown parameter
+    response = api.get("/fhir/Patient", {"identifier": MRN, "shoe-size": "44"},
+                       Prefer="handling=strict")  # 400: unknown parameter
 
     assert response.status_code == 400
     assert "Bad Request: /fhir/Patient" in log_output.getvalue()  # the request was logged...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pracops.records.registry import SUPPORTED_TYPES
-from pracops.records.search import SEARCH_PARAMS
+from pracops.records.search import SEARCH_PARAMS, definition
 
 SOFTWARE_VERSION = "0.1.0"
 TYPE_INTERACTIONS = ["read", "search-type", "create", "update", "delete"]
@@ -26,7 +26,7 @@ def capability_statement(base_url: str, published: str) -> dict:
             "searchParam": [
                 {
                     "name": p.name,
-                    "definition": f"http://hl7.org/fhir/SearchParameter/{_definition(resource_type, p.name)}",
+                    "definition": definition(resource_type, p),
                     "type": p.type,
                     "documentation": p.documentation,
                 }
@@ -59,12 +59,3 @@ def capability_statement(base_url: str, published: str) -> dict:
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
         }],
     }
-
-
-def _definition(resource_type: str, name: str) -> str:
-    if name.startswith("_"):
-        return f"Resource-{name[1:]}"
-    clinical = {"patient", "code", "date", "encounter", "identifier"}
-    if name in clinical and resource_type not in ("Patient", "Organization", "Practitioner", "Coverage"):
-        return f"clinical-{name}"
-    return f"{resource_type}-{name}"

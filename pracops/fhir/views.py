@@ -155,12 +155,12 @@ class TypeView(FhirView):
         self.require("search", self.resource_type_or_404(resource_type))
         params = list(request.GET.lists())
         flat = [(name, value) for name, values in params for value in values]
-        strict = "handling=lenient" not in request.META.get("HTTP_PREFER", "")
+        strict = "handling=strict" in request.META.get("HTTP_PREFER", "")
         summary = dict(flat).get("_summary", "")
         if summary == "count":
             flat = [(k, v) for k, v in flat if k != "_count"] + [("_count", "0")]
         page = selectors.search(resource_type, flat, strict=strict)
-        bundle = searchset(resource_type, page, base_url(request), flat)
+        bundle = searchset(resource_type, page, base_url(request))
         if summary == "count":
             bundle.pop("entry", None)
             bundle["link"] = [link for link in bundle["link"] if link["relation"] == "self"]

@@ -1,17 +1,23 @@
 """FHIR search parameters over the practice's records.
 
 Each parameter turns a query-string value into a Django ``Q``; the same table feeds the
-CapabilityStatement, so what is advertised is what is implemented.
+CapabilityStatement, so what is advertised is what is implemented, under the definition URL
+of the R4 SearchParameter it implements (``Resource-``, ``clinical-``, ``individual-`` or
+``<Type>-<code>`` as the R4 specification names them).
+
+Unknown parameters are ignored unless the client sends ``Prefer: handling=strict`` (R4
+search 3.1.1.1.4); what was ignored is left out of the searchset's self link.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.expressions import OrderBy
 
 from pracops.fhir.outcome import FhirError, Issue
 
@@ -56,9 +62,47 @@ def date_range(name: str, raw: str) -> tuple[str, datetime, datetime]:
 @dataclass(frozen=True)
 class SearchParam:
     name: str
-    type: str  # string, token, date, reference
+    type: str  # string, token, date, reference, quantity
     documentation: str
     build: Callable[[str, str, str], Q]  # (name, modifier, value) -> Q
+    code: str = ""  # the R4 SearchParameter's code when it differs from the name (an alias)
+    sort: str = ""  # the column ``_sort`` orders by; empty: not sortable
+    target: str = ""  # reference parameters: the type referred to
+    fk: str = ""  # reference parameters: the foreign key holding the reference
+
+    def with_(self, **changes) -> "SearchParam":
+        return replace(self, **changes)
+
+
+# The R4 search parameters shared by several types, and those types (R4 search parameter registry).
+_SHARED: dict[str, set[str]] = {
+    "clinical-patient": {"Condition", "DocumentReference", "Encounter", "Observation", "Procedure",
+                         "ServiceRequest"},
+    "clinical-identifier": {"Condition", "DocumentReference", "Encounter", "Observation", "Procedure",
+                            "ServiceRequest"},
+    "clinical-code": {"Condition", "Observation", "Procedure", "ServiceRequest"},
+    "clinical-date": {"Encounter", "Observation", "Procedure"},
+    "clinical-encounter": {"DocumentReference", "Observation", "Procedure", "ServiceRequest"},
+    "clinical-type": {"DocumentReference", "Encounter"},
+    "individual-family": {"Patient", "Practitioner"},
+    "individual-given": {"Patient", "Practitioner"},
+    "individual-birthdate": {"Patient"},
+    "individual-gender": {"Patient", "Practitioner"},
+    "individual-address": {"Patient", "Practitioner"},
+    "individual-phone": {"Patient", "Practitioner"},
+    "individual-email": {"Patient", "Practitioner"},
+}
+
+
+def definition(resource_type: str, param: SearchParam) -> str:
+    """The canonical URL of the R4 SearchParameter a parameter implements."""
+    code = param.code or param.name
+    if code.startswith("_"):
+        return f"http://hl7.org/fhir/SearchParameter/Resource-{code[1:]}"
+    for prefix in ("clinical", "individual"):
+        if resource_type in _SHARED.get(f"{prefix}-{code}", ()):
+            return f"http://hl7.org/fhir/SearchParameter/{prefix}-{code}"
+    return f"http://hl7.org/fhir/SearchParameter/{resource_type}-{code}"
 
 
 def string_param(name: str, *fields: str, doc: str = "") -> SearchParam:
@@ -123,37 +167,53 @@ def identifier_param() -> SearchParam:
 
 
 def date_param(name: str, start_field: str, end_field: str | None = None, *, as_date: bool = False,
-               doc: str = "") -> SearchParam:
-    """Date search with FHIR's prefixes, comparing the value's range with the resource's."""
+               ongoing: Q | bool = False, doc: str = "") -> SearchParam:
+    """Date search with FHIR's prefixes, comparing the value's range with the resource's.
+
+    The resource's range is [start, end]. Without an end it is the moment ``start``, unless
+    ``ongoing`` says the record holds a Period (True: always; a Q: the records that do): a
+    Period without an end has not ended, so its range runs on for ever (R4 search 3.1.1.4.2).
+    """
+
+    def end_q(op: str, v) -> Q:
+        q = Q(**{f"{end_field}__{op}": v})
+        moment = Q(**{f"{end_field}__isnull": True, f"{start}__{op}": v})
+        if ongoing is True:
+            moment = Q(pk__in=[])
+        elif ongoing is not False:
+            moment &= ~ongoing
+        if ongoing is not False and op != "lt":  # an open period ends after every date
+            q |= Q(**{f"{end_field}__isnull": True}) & (Q() if ongoing is True else ongoing)
+        return q | moment
 
     def build(pname: str, modifier: str, value: str) -> Q:
         if modifier:
             raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
         prefix, lo, hi = date_range(pname, value)
         lo_v, hi_v = (lo.date(), hi.date()) if as_date else (lo, hi)
-        start = start_field
-        # The resource's range is [start, end]; without an end it is the single moment start.
-        end_q = (lambda op, v: Q(**{f"{end_field}__{op}": v}) | Q(**{f"{end_field}__isnull": True, f"{start}__{op}": v})) if end_field else (lambda op, v: Q(**{f"{start}__{op}": v}))
+        ends = end_q if end_field else (lambda op, v: Q(**{f"{start}__{op}": v}))
         has = Q(**{f"{start}__isnull": False})
         if prefix == "eq":
-            return has & Q(**{f"{start}__gte": lo_v}) & end_q("lt", hi_v)
+            return has & Q(**{f"{start}__gte": lo_v}) & ends("lt", hi_v)
         if prefix == "ne":
-            return has & ~(Q(**{f"{start}__gte": lo_v}) & end_q("lt", hi_v))
+            return has & ~(Q(**{f"{start}__gte": lo_v}) & ends("lt", hi_v))
         if prefix in ("gt", "sa"):
-            return has & (end_q("gte", hi_v) if prefix == "gt" else Q(**{f"{start}__gte": hi_v}))
+            return has & (ends("gte", hi_v) if prefix == "gt" else Q(**{f"{start}__gte": hi_v}))
         if prefix in ("lt", "eb"):
-            return has & (Q(**{f"{start}__lt": lo_v}) if prefix == "lt" else end_q("lt", lo_v))
+            return has & (Q(**{f"{start}__lt": lo_v}) if prefix == "lt" else ends("lt", lo_v))
         if prefix == "ge":
-            return has & end_q("gte", lo_v)
+            return has & ends("gte", lo_v)
         if prefix == "le":
             return has & Q(**{f"{start}__lt": hi_v})
         # ap: within 10% of the distance to now, at least a day, either side
         span = max(abs(datetime.now(timezone.utc) - lo) / 10, timedelta(days=1))
         a, b = (lo - span, hi + span)
         a_v, b_v = (a.date(), b.date()) if as_date else (a, b)
-        return has & Q(**{f"{start}__lt": b_v}) & end_q("gte", a_v)
+        return has & Q(**{f"{start}__lt": b_v}) & ends("gte", a_v)
 
-    return SearchParam(name, "date", doc or "Date with eq, ne, gt, lt, ge, le, sa, eb, ap", build)
+    start = start_field
+    return SearchParam(name, "date", doc or "Date with eq, ne, gt, lt, ge, le, sa, eb, ap", build,
+                       sort=start_field)
 
 
 def reference_param(name: str, fk: str, target: str, doc: str = "") -> SearchParam:
@@ -165,25 +225,33 @@ def reference_param(name: str, fk: str, target: str, doc: str = "") -> SearchPar
             raise bad_value(pname, value, f"expected a {target} reference")
         return Q(**{f"{fk}__fhir_id": parts[-1]})
 
-    return SearchParam(name, "reference", doc or f"The {target} (id or {target}/id)", build)
+    return SearchParam(name, "reference", doc or f"The {target} (id or {target}/id)", build, target=target, fk=fk)
 
 
 def _common() -> list[SearchParam]:
     return [
-        token_param("_id", "fhir_id", doc="The logical id"),
+        token_param("_id", "fhir_id", doc="The logical id").with_(sort="fhir_id"),
         date_param("_lastUpdated", "last_updated", doc="When the resource last changed"),
         identifier_param(),
     ]
 
 
-def _clinical(code_doc: str, extra: list[SearchParam] = ()) -> list[SearchParam]:
+def _period_of(*elements: str) -> Q:
+    """The records whose date comes from a Period: without an end, they are ongoing."""
+    q = Q(pk__in=[])
+    for element in elements:
+        q |= Q(resource__has_key=element)
+    return q
+
+
+def _clinical(code_doc: str, extra: list[SearchParam] = (), *, date: SearchParam | None = None) -> list[SearchParam]:
     return [
         *_common(),
         reference_param("patient", "patient", "Patient"),
         reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
         reference_param("encounter", "encounter", "Encounter"),
         token_param("code", "code", "code_system", doc=code_doc),
-        date_param("date", "date", "date_end"),
+        date or date_param("date", "date", "date_end"),
         token_param("status", "status"),
         *extra,
     ]
@@ -192,14 +260,15 @@ def _clinical(code_doc: str, extra: list[SearchParam] = ()) -> list[SearchParam]
 SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
     resource_type: {p.name: p for p in params}
     for resource_type, params in {
-        "Organization": [*_common(), string_param("name", "name"),
+        "Organization": [*_common(), string_param("name", "name").with_(sort="name"),
                          token_param("type", "kind", doc="prov (provider) or pay (payer)")],
         "Practitioner": [*_common(), string_param("name", "family", "given"),
-                         string_param("family", "family"), string_param("given", "given")],
+                         string_param("family", "family").with_(sort="family"), string_param("given", "given")],
         "Patient": [
             *_common(),
             words_param("name", "name_text", "Any part of any name, starts with"),
-            string_param("family", "family"), string_param("given", "given"),
+            string_param("family", "family").with_(sort="family"),
+            string_param("given", "given").with_(sort="given"),
             date_param("birthdate", "birth_date", as_date=True, doc="Date of birth"),
             token_param("gender", "gender"),
         ],
@@ -214,30 +283,57 @@ SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
             *_common(),
             reference_param("patient", "patient", "Patient"),
             reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
-            date_param("date", "period_start", "period_end", doc="The encounter period"),
+            date_param("date", "period_start", "period_end", ongoing=True,
+                       doc="The encounter period; one without an end is ongoing"),
             token_param("status", "status"),
             token_param("class", "class_code"),
             reference_param("practitioner", "practitioner", "Practitioner"),
+            reference_param("service-provider", "service_provider", "Organization"),
         ],
-        "Condition": _clinical("ICD-10-CM (or other) code, system|code"),
-        "Procedure": _clinical("CPT/HCPCS (or other) code, system|code"),
+        "Condition": _clinical("ICD-10-CM (or other) code, system|code", [
+            date_param("onset-date", "date", doc="The onset (onsetDateTime or onsetPeriod.start)"),
+        ], date=date_param("date", "date", "date_end", doc="The onset to the abatement (as onset-date)")
+              .with_(code="onset-date")),
+        "Procedure": _clinical("CPT/HCPCS (or other) code, system|code", date=date_param(
+            "date", "date", "date_end", ongoing=_period_of("performedPeriod"),
+            doc="When performed; a performedPeriod without an end is ongoing")),
         "ServiceRequest": _clinical("CPT/HCPCS code of the ordered procedure, system|code",
-                                    [token_param("intent", "intent")]),
+                                    [token_param("intent", "intent")], date=date_param(
+            "date", "date", "date_end", ongoing=_period_of("occurrencePeriod"),
+            doc="The occurrence (or authoredOn); an occurrencePeriod without an end is ongoing",
+        ).with_(code="occurrence")),
         "Observation": _clinical("LOINC code, e.g. http://loinc.org|72514-3 (pain severity)",
-                                 [token_param("category", "category")]),
-        "DocumentReference": _clinical("Note type (LOINC), system|code",
+                                 [token_param("category", "category")], date=date_param(
+            "date", "date", "date_end", ongoing=_period_of("effectivePeriod"),
+            doc="The effective time; an effectivePeriod without an end is ongoing")),
+        "DocumentReference": _clinical("Note type (LOINC), system|code (as type)",
                                        [token_param("type", "code", "code_system", doc="Note type")]),
     }.items()
 }
+SEARCH_PARAMS["DocumentReference"]["code"] = SEARCH_PARAMS["DocumentReference"]["code"].with_(code="type")
 
 # Parameters about the result rather than the match.
-RESULT_PARAMS = {"_count", "_offset", "_total", "_format", "_pretty", "_summary", "_elements"}
+RESULT_PARAMS = {"_count", "_offset", "_total", "_format", "_pretty", "_summary", "_elements", "_sort",
+                 "_include", "_revinclude"}
 
 
-def search_filters(resource_type: str, params: list[tuple[str, str]], *, strict: bool = True) -> list[Q]:
-    """One filter per search parameter: apply each in turn (repeated parameters AND, commas OR)."""
+def unknown_parameter(resource_type: str, name: str) -> FhirError:
+    known = SEARCH_PARAMS[resource_type]
+    return FhirError(400, Issue(
+        "not-supported",
+        f"unknown search parameter {name!r} for {resource_type}; supported: {', '.join(sorted(known))}",
+    ))
+
+
+def search_filters(resource_type: str, params: list[tuple[str, str]], *,
+                   strict: bool = False) -> tuple[list[Q], list[tuple[str, str]]]:
+    """One filter per search parameter (repeated parameters AND, commas OR), and the parameters applied.
+
+    Unknown parameters are skipped, or a 400 when ``strict``.
+    """
     known = SEARCH_PARAMS[resource_type]
     filters: list[Q] = []
+    applied: list[tuple[str, str]] = []
     for raw_name, raw_value in params:
         if raw_name in RESULT_PARAMS:
             continue
@@ -245,10 +341,7 @@ def search_filters(resource_type: str, params: list[tuple[str, str]], *, strict:
         param = known.get(name)
         if param is None:
             if strict:
-                raise FhirError(400, Issue(
-                    "not-supported",
-                    f"unknown search parameter {name!r} for {resource_type}; supported: {', '.join(sorted(known))}",
-                ))
+                raise unknown_parameter(resource_type, name)
             continue
         if modifier == "missing":
             raise bad_value(raw_name, raw_value, "the modifier :missing is not supported")
@@ -259,7 +352,24 @@ def search_filters(resource_type: str, params: list[tuple[str, str]], *, strict:
         for value in values:
             alternatives |= param.build(name, modifier, value)
         filters.append(alternatives)
-    return filters
+        applied.append((raw_name, raw_value))
+    return filters, applied
+
+
+def sort_order(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False) -> list[OrderBy]:
+    """The ``order_by`` fields of ``_sort=a,-b`` (then the primary key, so that pages are stable)."""
+    known = SEARCH_PARAMS[resource_type]
+    order: list[str] = []
+    for value in [v for k, v in params if k == "_sort"][-1:]:
+        for key in filter(None, value.split(",")):
+            descending, name = key.startswith("-"), key.lstrip("-")
+            param = known.get(name)
+            if param is None or not param.sort:
+                if strict:
+                    raise bad_value("_sort", value, f"{name!r} is not a sortable parameter of {resource_type}")
+                continue
+            order.append(F(param.sort).desc(nulls_last=True) if descending else F(param.sort).asc(nulls_last=True))
+    return [*order, F("pk").asc()]
 
 
 def _split_commas(value: str) -> list[str]:

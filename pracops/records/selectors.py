@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import F, QuerySet
@@ -10,7 +10,7 @@ from django.db.models import F, QuerySet
 from pracops.fhir.outcome import FhirError, Issue, not_found
 from pracops.records.models import FhirRecord
 from pracops.records.registry import KINDS, ResourceKind
-from pracops.records.search import search_filters
+from pracops.records.search import search_filters, sort_order
 
 
 def records(kind: ResourceKind) -> QuerySet:
@@ -49,6 +49,8 @@ class SearchPage:
     total: int | None
     offset: int
     count: int
+    # The parameters the search applied, for the self and paging links (less _count and _offset).
+    applied: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -72,11 +74,13 @@ def _int_param(params: list[tuple[str, str]], name: str, default: int, maximum: 
     return min(value, maximum) if maximum is not None else value
 
 
-def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = True) -> SearchPage:
+def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False) -> SearchPage:
+    """One page of a FHIR search; unknown parameters are ignored unless ``strict``."""
     kind = KINDS[resource_type]
     qs = records(kind)
     uses_identifier = False
-    for q in search_filters(resource_type, params, strict=strict):
+    filters, applied = search_filters(resource_type, params, strict=strict)
+    for q in filters:
         qs = qs.filter(q)
         uses_identifier = uses_identifier or "identifiers__" in str(q)
     if uses_identifier:
@@ -85,5 +89,7 @@ def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = 
     offset = _int_param(params, "_offset", 0)
     want_total = dict(params).get("_total", "accurate") != "none"
     total = qs.count() if want_total else None
-    page = list(qs.order_by("pk")[offset:offset + count]) if count else []
-    return SearchPage(page, total, offset, count)
+    order = sort_order(resource_type, params, strict=strict)
+    page = list(qs.order_by(*order)[offset:offset + count]) if count else []
+    kept = [(k, v) for k, v in params if k in ("_sort", "_total", "_summary", "_elements", "_include", "_revinclude")]
+    return SearchPage(page, total, offset, count, applied=applied + kept)

@@ -265,24 +265,28 @@ def test_last_updated(api):
     assert ids(api.search("Patient", {"_lastUpdated": "2020-05"})) == {old["id"]}
 
 
-def test_an_unknown_parameter_is_400_operation_outcome(api):
+def test_an_unknown_parameter_is_ignored_and_left_out_of_the_self_link(api):
+    patient = PatientFactory(family="Ignored")
+
+    response = api.get("/fhir/Patient", {"shoe-size": "44", "family": "Ignored"})
+
+    assert response.status_code == 200
+    bundle = response.json()
+    assert ids(bundle) == {patient["id"]}
+    self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    assert "shoe-size" not in self_link
+    assert "family=Ignored" in self_link
+
+
+def test_an_unknown_parameter_is_400_when_the_client_prefers_strict_handling(api):
     PatientFactory()
 
-    response = api.get("/fhir/Patient", {"shoe-size": "44"})
+    response = api.get("/fhir/Patient", {"shoe-size": "44"}, Prefer="handling=strict")
 
     assert response.status_code == 400
     body = response.json()
     assert body["resourceType"] == "OperationOutcome"
     assert "shoe-size" in body["issue"][0]["diagnostics"]
-
-
-def test_an_unknown_parameter_is_ignored_when_the_client_prefers_lenient_handling(api):
-    patient = PatientFactory()
-
-    response = api.get("/fhir/Patient", {"shoe-size": "44"}, Prefer="handling=lenient")
-
-    assert response.status_code == 200
-    assert ids(response.json()) == {patient["id"]}
 
 
 def test_a_malformed_date_is_400(api):

@@ -216,7 +216,7 @@ def _read_response(entry: _Entry, base_url: str) -> tuple[dict, AuditNote]:
             AuditNote("R", entry.resource_type, entry.fhir_id, selectors.patient_of(record)),
         )
     page = selectors.search(entry.resource_type, entry.query or [])
-    bundle = searchset(entry.resource_type, page, base_url, entry.query or [])
+    bundle = searchset(entry.resource_type, page, base_url)
     return (
         {"resource": bundle, "response": {"status": "200 OK"}},
         AuditNote("E", entry.resource_type, "", entities=[f"{entry.resource_type}/{r.fhir_id}" for r in page.records]),
@@ -227,12 +227,11 @@ def _response_bundle(kind: str, entries: list[dict]) -> dict:
     return {"resourceType": "Bundle", "type": kind, "entry": entries}
 
 
-def searchset(resource_type: str, page: selectors.SearchPage, base_url: str,
-              params: list[tuple[str, str]]) -> dict:
+def searchset(resource_type: str, page: selectors.SearchPage, base_url: str) -> dict:
     from urllib.parse import urlencode
 
     kind = KINDS[resource_type]
-    kept = [(k, v) for k, v in params if k not in ("_offset", "_count")]
+    kept = page.applied
 
     def link(offset: int) -> str:
         query = urlencode([*kept, ("_count", str(page.count)), ("_offset", str(offset))])
