@@ -7,6 +7,8 @@ update -> change, delete -> delete), written by ``ensure_roles`` after every mig
 
 from __future__ import annotations
 
+from typing import Any, Iterator
+
 from django.contrib.auth.models import Group, Permission
 
 READ = frozenset({"read", "search"})
@@ -59,6 +61,39 @@ def allowed(user, interaction: str, resource_type: str) -> bool:
     if user.is_superuser:
         return True
     return any(interaction in ROLES[role].get(resource_type, ()) for role in roles_of(user))
+
+
+def reach_of(resource: dict, *, sending: bool) -> list[tuple[str, str, str]]:
+    """What else acting on ``resource`` does, as ``(interaction, type, why)``, for role checks.
+
+    Its contained resources travel with it, so each needs ``read`` of its own type (a note
+    contained in an Encounter is still a note). A resource being sent may hold conditional
+    references (``Type?identifier=...``), which search that type: whether it matches tells
+    the sender that the record exists.
+    """
+    reach: dict[tuple[str, str], str] = {}
+    for contained in resource.get("contained") or ():
+        if isinstance(contained, dict):
+            contained_type = str(contained.get("resourceType") or "")
+            reach.setdefault(("read", contained_type), f"contained in this {resource.get('resourceType')}")
+    if sending:
+        for reference in _references(resource):
+            target_type, query_mark, _ = reference.partition("?")
+            if query_mark and target_type and "/" not in target_type and ":" not in target_type:
+                reach.setdefault(("search", target_type), "a conditional reference")
+    return [(interaction, resource_type, why) for (interaction, resource_type), why in reach.items()]
+
+
+def _references(node: Any) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("reference"), str):
+                yield item["reference"]
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
 
 
 def ensure_roles() -> None:

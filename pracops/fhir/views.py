@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pracops.access.roles import allowed
+from pracops.access.roles import allowed, reach_of
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_access, record_bundle
 from pracops.fhir.capability import capability_statement
@@ -42,12 +42,19 @@ class FhirView(APIView):
     audit_type = ""
     audit_id = ""
 
-    def require(self, interaction: str, resource_type: str) -> None:
+    def require(self, interaction: str, resource_type: str, why: str = "") -> None:
         user = self.request.user
         if user is None or not user.is_authenticated:
             raise exceptions.NotAuthenticated()
         if not allowed(user, interaction, resource_type):
-            raise exceptions.PermissionDenied(f"your role may not {interaction} {resource_type}")
+            raise exceptions.PermissionDenied(
+                f"your role may not {interaction} {resource_type}" + (f" ({why})" if why else "")
+            )
+
+    def require_reach(self, resource: dict, *, sending: bool) -> None:
+        """Refuse a resource whose contained resources or conditional references the role may not touch."""
+        for interaction, resource_type, why in reach_of(resource, sending=sending):
+            self.require(interaction, resource_type, why)
 
     def resource_type_or_404(self, resource_type: str) -> str:
         if resource_type not in KINDS:
@@ -161,6 +168,8 @@ class TypeView(FhirView):
             flat = [(k, v) for k, v in flat if k != "_count"] + [("_count", "0")]
         page = selectors.search(resource_type, flat, strict=strict)
         bundle = searchset(resource_type, page, base_url(request))
+        for entry in bundle["entry"]:
+            self.require_reach(entry["resource"], sending=False)
         if summary == "count":
             bundle.pop("entry", None)
             bundle["link"] = [link for link in bundle["link"] if link["relation"] == "self"]
@@ -174,7 +183,10 @@ class TypeView(FhirView):
         self.audit_action, self.audit_type = "C", resource_type
         self.require("create", self.resource_type_or_404(resource_type))
         body = self.read_resource_of_type(request, resource_type)
+        self.require_reach(body, sending=True)
         if_none_exist = request.META.get("HTTP_IF_NONE_EXIST")
+        if if_none_exist:
+            self.require("search", resource_type, "If-None-Exist")
         with transaction.atomic():
             op = create_resource(resource=body, if_none_exist=if_none_exist, base_url=base_url(request))
             record, resource = selectors.read_resource(resource_type, op.fhir_id)
@@ -189,6 +201,7 @@ class InstanceView(FhirView):
         self.audit_action, self.audit_type, self.audit_id = "R", resource_type, fhir_id
         self.require("read", self.resource_type_or_404(resource_type))
         record, resource = selectors.read_resource(resource_type, fhir_id)
+        self.require_reach(resource, sending=False)
         self.audit(action="R", resource_type=resource_type, resource_id=fhir_id,
                    patient_id=selectors.patient_of(record))
         etag = request.META.get("HTTP_IF_NONE_MATCH")
@@ -200,6 +213,7 @@ class InstanceView(FhirView):
         self.audit_action, self.audit_type, self.audit_id = "U", resource_type, fhir_id
         self.require("update", self.resource_type_or_404(resource_type))
         body = self.read_resource_of_type(request, resource_type)
+        self.require_reach(body, sending=True)
         if_match = parse_etag(request.META.get("HTTP_IF_MATCH"))
         with transaction.atomic():
             op = update_resource(resource_type=resource_type, fhir_id=fhir_id, resource=body, if_match=if_match,
@@ -237,6 +251,7 @@ class VersionView(FhirView):
                 "not-found",
                 f"{resource_type}/{fhir_id} is at version {record.version_id}; earlier versions are not kept",
             ))
+        self.require_reach(resource, sending=False)
         self.audit(action="R", resource_type=resource_type, resource_id=fhir_id,
                    patient_id=selectors.patient_of(record), subtype="vread")
         return self.resource_response(record, resource)
@@ -282,14 +297,12 @@ class SystemView(FhirView):
         return Response(result.response)
 
     def _accept_async(self, body: dict) -> Response:
-        from pracops.records.services.bundles import parse_entries
+        # Refuse what can never run, and check the role, now.
+        from pracops.records.services.bundles import check_allowed, parse_entries
 
         if body.get("type") not in ("transaction", "batch"):
             raise FhirError(400, Issue("not-supported", f"Bundle.type {body.get('type')!r}: transaction or batch"))
-        for entry in parse_entries(body):  # refuse what can never run, and check the role, now
-            interaction = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(
-                entry.method, "read" if entry.fhir_id else "search")
-            self.require(interaction, entry.resource_type)
+        check_allowed(parse_entries(body), lambda i, t: allowed(self.request.user, i, t))
         with transaction.atomic():
             submission = BundleSubmission.objects.create(
                 submitted_by=self.request.user, bundle=body, base_url=base_url(self.request)

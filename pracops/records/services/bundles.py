@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 from django.db import transaction
 
+from pracops.access.roles import reach_of
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.records import selectors
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
@@ -125,17 +126,38 @@ def process_bundle(
     return _batch(entries, allowed, base_url, policy, return_resources)
 
 
+def check_allowed(entries: list[_Entry], allowed: Permission) -> None:
+    """Refuse (403) the first entry the role may not run, before anything runs."""
+    for entry in entries:
+        _check_allowed(entry, allowed)
+
+
 def _check_allowed(entry: _Entry, allowed: Permission) -> None:
     interaction = INTERACTION.get(entry.method) or ("read" if entry.fhir_id else "search")
-    if not allowed(interaction, entry.resource_type):
+    needed = [(interaction, entry.resource_type, "")]
+    if entry.op is not None and entry.op.resource is not None:
+        needed += reach_of(entry.op.resource, sending=True)
+    if entry.op is not None and entry.op.if_none_exist:
+        needed.append(("search", entry.resource_type, "ifNoneExist"))
+    for needed_interaction, resource_type, why in needed:
+        _require(allowed, needed_interaction, resource_type, f"Bundle.entry[{entry.index}]: ", why)
+
+
+def _check_reach(resource: dict, allowed: Permission, where: str) -> None:
+    """Refuse (403) a resource about to be returned whose contained resources the role may not read."""
+    for interaction, resource_type, why in reach_of(resource, sending=False):
+        _require(allowed, interaction, resource_type, where, why)
+
+
+def _require(allowed: Permission, interaction: str, resource_type: str, where: str, why: str) -> None:
+    if not allowed(interaction, resource_type):
         raise FhirError(403, Issue(
-            "forbidden", f"Bundle.entry[{entry.index}]: your role may not {interaction} {entry.resource_type}"
+            "forbidden", f"{where}your role may not {interaction} {resource_type}" + (f" ({why})" if why else "")
         ))
 
 
 def _transaction(entries, allowed, base_url, policy, return_resources) -> BundleResult:
-    for entry in entries:
-        _check_allowed(entry, allowed)
+    check_allowed(entries, allowed)
     ops = [e.op for e in entries if e.op is not None]
     # FHIR's order: DELETE, then POST, then PUT; reads last, so they see the writes.
     ops.sort(key=lambda op: ("DELETE", "POST", "PUT").index(op.method))
@@ -149,7 +171,7 @@ def _transaction(entries, allowed, base_url, policy, return_resources) -> Bundle
                 responses[entry.index], note = _write_response(entry.op, base_url, return_resources)
                 audit.append(note)
             else:
-                responses[entry.index], note = _read_response(entry, base_url)
+                responses[entry.index], note = _read_response(entry, base_url, allowed)
                 audit.append(note)
     return BundleResult(
         _response_bundle("transaction-response", [responses[i] for i in range(len(entries))]),
@@ -169,7 +191,7 @@ def _batch(entries, allowed, base_url, policy, return_resources) -> BundleResult
                     UnitOfWork([entry.op], policy, base_url=base_url).run()
                     response, note = _write_response(entry.op, base_url, return_resources)
                 else:
-                    response, note = _read_response(entry, base_url)
+                    response, note = _read_response(entry, base_url, allowed)
         except FhirError as exc:
             response = {"response": {"status": str(exc.status), "outcome": exc.outcome()}}
             note = AuditNote(
@@ -207,9 +229,11 @@ def _write_response(op: Operation, base_url: str, return_resources: bool) -> tup
                                detail=op.result)
 
 
-def _read_response(entry: _Entry, base_url: str) -> tuple[dict, AuditNote]:
+def _read_response(entry: _Entry, base_url: str, allowed: Permission) -> tuple[dict, AuditNote]:
+    where = f"Bundle.entry[{entry.index}]: "
     if entry.fhir_id:
         record, resource = selectors.read_resource(entry.resource_type, entry.fhir_id)
+        _check_reach(resource, allowed, where)
         return (
             {"fullUrl": f"{base_url}/{entry.resource_type}/{entry.fhir_id}", "resource": resource,
              "response": {"status": "200 OK", "etag": f'W/"{record.version_id}"'}},
@@ -217,6 +241,8 @@ def _read_response(entry: _Entry, base_url: str) -> tuple[dict, AuditNote]:
         )
     page = selectors.search(entry.resource_type, entry.query or [])
     bundle = searchset(entry.resource_type, page, base_url)
+    for found in bundle["entry"]:
+        _check_reach(found["resource"], allowed, where)
     return (
         {"resource": bundle, "response": {"status": "200 OK"}},
         AuditNote("E", entry.resource_type, "", entities=[f"{entry.resource_type}/{r.fhir_id}" for r in page.records]),
