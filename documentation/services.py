@@ -10,12 +10,12 @@ from django.db import transaction
 
 from documentation.models import NoteFacts
 from documentation.nlp.extract import EXTRACTOR_VERSION, extract_facts
-from documentation.observations import NOTE_FACT_SYSTEM, score_observations
+from documentation.observations import score_observations
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_many
-from pracops.records.models import DocumentReference, Observation
+from pracops.records.models import DocumentReference
 from pracops.records.registry import KINDS
-from pracops.records.services import create_resource, update_resource
+from pracops.records.services import store_by_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +47,12 @@ def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | 
 
 def _record_scores(document: DocumentReference, facts: dict) -> None:
     resource = KINDS["DocumentReference"].to_fhir(document)
-    events = []
-    for observation in score_observations(facts=facts, document=resource):
-        identifier = observation["identifier"][0]["value"]
-        existing = Observation.objects.filter(
-            identifiers__system=NOTE_FACT_SYSTEM, identifiers__value=identifier
-        ).first()
-        if existing is None:
-            op = create_resource(resource=observation)
-        else:
-            op = update_resource(resource_type="Observation", fhir_id=existing.fhir_id,
-                                 resource={**observation, "id": existing.fhir_id})
-        if op.result in ("created", "updated"):
-            events.append(dict(action="C" if op.result == "created" else "U", resource_type="Observation",
-                               resource_id=op.fhir_id, patient_id=document.patient.fhir_id))
+    # Each score's identifier names the note and the fact: reading the note again updates it.
+    ops = store_by_identifier(resources=score_observations(facts=facts, document=resource))
+    events = [
+        dict(action="C" if op.result == "created" else "U", resource_type="Observation",
+             resource_id=op.fhir_id, patient_id=document.patient.fhir_id)
+        for op in ops if op.result in ("created", "updated")
+    ]
     # Changes made by the software are audited like anyone's.
     record_many(events, user=None, source=AuditEvent.Source.TASK)

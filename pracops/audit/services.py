@@ -52,12 +52,19 @@ def record_many(events: list[dict], *, user, source: str, request=None) -> None:
     ])
 
 
+def record_bundle_entries(notes, *, user, source: str, request=None) -> None:
+    """Audit entries of a Bundle (notes with action, resource_type, fhir_id, ...)."""
+    record_many([_entry_event(n) for n in notes], user=user, source=source, request=request)
+
+
 def record_bundle(notes, *, user, source: str, request=None, kind: str = "transaction") -> None:
     """Audit each entry of a Bundle (notes with action, resource_type, fhir_id, ...) and the Bundle."""
-    events = [
-        dict(action=n.action, resource_type=n.resource_type, resource_id=n.fhir_id, patient_id=n.patient_id,
-             outcome=n.outcome, outcome_detail=n.detail, entities=n.entities)
-        for n in notes
-    ]
+    events = [_entry_event(n) for n in notes]
     events.append(dict(action="E", subtype=kind, resource_type="Bundle", entities=[]))
     record_many(events, user=user, source=source, request=request)
+
+
+def _entry_event(note) -> dict:
+    return dict(action=note.action, resource_type=note.resource_type, resource_id=note.fhir_id,
+                patient_id=note.patient_id, outcome=note.outcome, outcome_detail=note.detail,
+                entities=note.entities)

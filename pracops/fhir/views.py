@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from pracops.access.roles import allowed, reach_of
 from pracops.audit.models import AuditEvent
-from pracops.audit.services import record_access, record_bundle
+from pracops.audit.services import record_access, record_bundle, record_bundle_entries
 from pracops.fhir.capability import capability_statement
 from pracops.fhir.outcome import FhirError, Issue, operation_outcome
 from pracops.fhir.renderers import FhirJsonRenderer, LenientNegotiation, PlainJsonRenderer
@@ -291,8 +291,10 @@ class SystemView(FhirView):
         result = process_bundle(
             body, allowed=lambda i, t: allowed(request.user, i, t), base_url=base_url(request),
             return_resources="return=minimal" not in prefer,
+            record=lambda notes: record_bundle_entries(
+                notes, user=request.user, source=AuditEvent.Source.FHIR_API, request=request),
         )
-        record_bundle(result.audit, user=request.user, source=AuditEvent.Source.FHIR_API, request=request,
+        record_bundle([], user=request.user, source=AuditEvent.Source.FHIR_API, request=request,
                       kind=self.audit_subtype)
         return Response(result.response)
 

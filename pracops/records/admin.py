@@ -73,7 +73,9 @@ class RecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            save_record(obj, is_new=not change, expected_version=obj.version_id if change else None)
+            # The version the editor saw, checked again under the write's lock.
+            seen = form.cleaned_data.get("edited_version") or obj.version_id
+            save_record(obj, is_new=not change, expected_version=seen if change else None)
         except FhirError as exc:
             messages.error(request, f"Not saved: {exc}")
             raise

@@ -12,7 +12,6 @@ import orjson
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from pracops.records.validators import validate_icd10cm_code, validate_npi
@@ -38,7 +37,11 @@ def new_fhir_id() -> str:
 
 
 class ResourceIdentifier(models.Model):
-    """A business identifier (MRN, NPI, member id, ...) of any record; unique per system."""
+    """A business identifier (MRN, NPI, member id, ...) of any record.
+
+    Not unique: FHIR lets several resources carry the same identifier (a family's shared
+    phone-based id, a record merged in the EHR), and a match on one can be ambiguous.
+    """
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.BigIntegerField()
@@ -47,16 +50,10 @@ class ResourceIdentifier(models.Model):
     value = models.CharField(max_length=255)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["content_type", "system", "value"],
-                condition=~Q(system=""),
-                name="identifier_unique_per_system",
-            )
-        ]
         indexes = [
             models.Index(fields=["content_type", "object_id"]),
             models.Index(fields=["value"]),
+            models.Index(fields=["content_type", "system", "value"], name="identifier_lookup"),
         ]
 
     def __str__(self) -> str:

@@ -134,15 +134,16 @@ def test_update_with_the_current_if_match_succeeds(api):
     assert response.json()["meta"]["versionId"] == "2"
 
 
-def test_update_whose_meta_version_id_is_not_the_current_one_is_409(api):
+def test_meta_version_id_in_the_body_is_ignored_as_the_spec_requires(api):
     patient = PatientFactory()
     api.put(f"/fhir/Patient/{patient['id']}", {**patient, "gender": "other"})  # now at version 2
 
-    response = api.put(f"/fhir/Patient/{patient['id']}", {**patient, "gender": "unknown"})  # says "1"
+    # A client such as fhirpy sends back the meta it read: "1" here. Only If-Match guards a version.
+    response = api.put(f"/fhir/Patient/{patient['id']}", {**patient, "gender": "unknown"})
 
-    assert response.status_code == 409
-    assert outcome_codes(response) == ["conflict"]
-    assert Patient.objects.get(fhir_id=patient["id"]).gender == "other"
+    assert response.status_code == 200
+    assert response.json()["meta"]["versionId"] == "3"
+    assert Patient.objects.get(fhir_id=patient["id"]).gender == "unknown"
 
 
 def test_put_to_a_new_id_creates_the_resource_there(api):

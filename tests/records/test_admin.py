@@ -254,18 +254,18 @@ def test_an_invalid_npi_typed_into_a_practitioners_form_is_refused_and_nothing_c
     assert list(practitioner.identifiers.values_list("system", "value")) == [(NPI, "1234567893")]
 
 
-def test_an_mrn_that_belongs_to_another_patient_is_refused_with_a_form_error(demo, admin_client):
+def test_an_mrn_another_patient_carries_too_is_stored_as_fhir_allows(demo, admin_client):
     chen = demo_patient("Chen")
     data = form_data(admin_client.get(change_page(chen)))
-    data["mrn"] = "RIP-1000"  # Maria Alvarez's
+    data["mrn"] = "RIP-1000"  # Maria Alvarez's as well
 
     response = admin_client.post(change_page(chen), data)
 
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.non_field_errors()
-    assert errors == [f"The identifier RIP-1000 ({MRN_SYSTEM}) already belongs to Alvarez, Maria."]
+    assert response.status_code == 302
     chen.refresh_from_db()
-    assert (chen.mrn, chen.version_id) == ("RIP-1001", 1)
+    assert (chen.mrn, chen.version_id) == ("RIP-1000", 2)
+    assert (MRN_SYSTEM, "RIP-1000") in chen.identifiers.values_list("system", "value")
+    assert demo_patient("Alvarez").identifiers.filter(system=MRN_SYSTEM, value="RIP-1000").exists()
 
 
 def test_editing_an_encounters_status_keeps_its_period_as_the_ehr_sent_it(demo, admin_client):

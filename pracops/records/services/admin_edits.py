@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.contenttypes.models import ContentType
-
 from pracops.fhir.mapping import MappingError
 from pracops.fhir.outcome import FhirError
 from pracops.fhir.validation import validation_issues
-from pracops.records.models import FhirRecord, ResourceIdentifier
+from pracops.records.models import FhirRecord
 from pracops.records.registry import kind_for_model
 from pracops.records.services.resources import create_resource, update_resource
 
@@ -23,28 +21,9 @@ def problems_with(record: FhirRecord) -> list[str]:
     problems = [issue.diagnostics for issue in validation_issues(resource)]
     if not problems:
         try:
-            mapped = kind_for_model(type(record)).mapper.parse(resource, strict=True)
+            kind_for_model(type(record)).mapper.parse(resource, strict=True)
         except MappingError as exc:
             problems.extend(exc.issues)
-        else:
-            problems.extend(_identifier_clashes(record, mapped.identifiers))
-    return problems
-
-
-def _identifier_clashes(record: FhirRecord, identifiers: list[tuple[str, str]]) -> list[str]:
-    # The write path refuses these too, but by then the admin can only answer with a server error.
-    content_type = ContentType.objects.get_for_model(type(record))
-    problems = []
-    for system, value in identifiers:
-        if not system:
-            continue  # identifiers without a system are not unique
-        owners = ResourceIdentifier.objects.filter(content_type=content_type, system=system, value=value)
-        if record.pk is not None:
-            owners = owners.exclude(object_id=record.pk)
-        owner = owners.values_list("object_id", flat=True).first()
-        if owner is not None:
-            other = type(record).objects.filter(pk=owner).first()
-            problems.append(f"The identifier {value} ({system}) already belongs to {other or 'another record'}.")
     return problems
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qsl
 
-from django.db import transaction
+from django.db import DataError, transaction
 
 from pracops.access.roles import reach_of
 from pracops.fhir.outcome import FhirError, Issue
@@ -14,8 +15,12 @@ from pracops.records import selectors
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
 from pracops.records.services.writes import Operation, WritePolicy, UnitOfWork
 
+logger = logging.getLogger(__name__)
+
 # Permission check: (interaction, resource type) -> allowed?
 Permission = Callable[[str, str], bool]
+# Records entries in the audit trail, inside the transaction that wrote them.
+Recorder = Callable[[list["AuditNote"]], None]
 INTERACTION = {"POST": "create", "PUT": "update", "DELETE": "delete"}
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content"}
 
@@ -112,9 +117,14 @@ parse_etag = _parse_etag
 
 
 def process_bundle(
-    bundle: dict, *, allowed: Permission, base_url: str, policy: WritePolicy | None = None,
+    bundle: dict, *, allowed: Permission, base_url: str, record: Recorder, policy: WritePolicy | None = None,
     return_resources: bool = True,
 ) -> BundleResult:
+    """Run a transaction or batch Bundle; ``record`` audits its entries in the transactions that write them.
+
+    A batch commits entry by entry, so each committed entry is audited in its own transaction
+    and a retry after a failure never finds writes without their audit record.
+    """
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise FhirError(400, Issue("invalid", "POST to the base takes a Bundle"))
     kind = bundle.get("type")
@@ -122,8 +132,8 @@ def process_bundle(
         raise FhirError(400, Issue("not-supported", f"Bundle.type {kind!r}: transaction or batch"))
     entries = parse_entries(bundle)
     if kind == "transaction":
-        return _transaction(entries, allowed, base_url, policy, return_resources)
-    return _batch(entries, allowed, base_url, policy, return_resources)
+        return _transaction(entries, allowed, base_url, record, policy, return_resources)
+    return _batch(entries, allowed, base_url, record, policy, return_resources)
 
 
 def check_allowed(entries: list[_Entry], allowed: Permission) -> None:
@@ -156,7 +166,7 @@ def _require(allowed: Permission, interaction: str, resource_type: str, where: s
         ))
 
 
-def _transaction(entries, allowed, base_url, policy, return_resources) -> BundleResult:
+def _transaction(entries, allowed, base_url, record, policy, return_resources) -> BundleResult:
     check_allowed(entries, allowed)
     ops = [e.op for e in entries if e.op is not None]
     # FHIR's order: DELETE, then POST, then PUT; reads last, so they see the writes.
@@ -173,13 +183,14 @@ def _transaction(entries, allowed, base_url, policy, return_resources) -> Bundle
             else:
                 responses[entry.index], note = _read_response(entry, base_url, allowed)
                 audit.append(note)
+        record(audit)
     return BundleResult(
         _response_bundle("transaction-response", [responses[i] for i in range(len(entries))]),
         audit, [w for op in ops for w in op.warnings],
     )
 
 
-def _batch(entries, allowed, base_url, policy, return_resources) -> BundleResult:
+def _batch(entries, allowed, base_url, record, policy, return_resources) -> BundleResult:
     responses, audit = [], []
     for entry in entries:
         try:
@@ -192,15 +203,29 @@ def _batch(entries, allowed, base_url, policy, return_resources) -> BundleResult
                     response, note = _write_response(entry.op, base_url, return_resources)
                 else:
                     response, note = _read_response(entry, base_url, allowed)
-        except FhirError as exc:
-            response = {"response": {"status": str(exc.status), "outcome": exc.outcome()}}
+                record([note])
+        except Exception as exc:  # noqa: BLE001 - one entry's failure is that entry's answer
+            error = exc if isinstance(exc, FhirError) else _unexpected(entry, exc)
+            response = {"response": {"status": str(error.status), "outcome": error.outcome()}}
             note = AuditNote(
                 {"POST": "C", "PUT": "U", "DELETE": "D"}.get(entry.method, "R" if entry.fhir_id else "E"),
-                entry.resource_type, entry.fhir_id or "", outcome="4", detail=str(exc.status),
+                entry.resource_type, entry.fhir_id or "", outcome="4" if error.status < 500 else "8",
+                detail=str(error.status),
             )
+            with transaction.atomic():
+                record([note])
         responses.append(response)
         audit.append(note)
     return BundleResult(_response_bundle("batch-response", responses), audit)
+
+
+def _unexpected(entry: _Entry, exc: Exception) -> FhirError:
+    # Only the exception's class is logged: its text may quote the entry's values.
+    logger.error("Bundle.entry[%d] (%s %s) failed: %s", entry.index, entry.method, entry.resource_type,
+                 exc.__class__.__name__)
+    if isinstance(exc, DataError):
+        return FhirError(422, Issue("value", f"Bundle.entry[{entry.index}]: a value does not fit the database"))
+    return FhirError(500, Issue("exception", f"Bundle.entry[{entry.index}]: the entry could not be processed"))
 
 
 def _write_response(op: Operation, base_url: str, return_resources: bool) -> tuple[dict, AuditNote]:

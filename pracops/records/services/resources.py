@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.records.registry import KINDS
-from pracops.records.services.writes import Operation, run_unit
+from pracops.records.services.writes import Operation, WritePolicy, run_unit
+
+_UPSERT = WritePolicy(upsert=True)
 
 
 def _check_type(resource_type: str) -> None:
@@ -18,6 +20,16 @@ def create_resource(*, resource: dict, if_none_exist: str | None = None, base_ur
     _check_type(resource_type)
     op = Operation("POST", resource_type, resource=resource, if_none_exist=if_none_exist)
     return run_unit([op], base_url=base_url)[0]
+
+
+def store_by_identifier(*, resources: list[dict]) -> list[Operation]:
+    """Store resources in one unit: each updates the one stored record of its type that carries
+    one of its identifiers (with a system), or is created when none does (or several do)."""
+    if not resources:
+        return []
+    for resource in resources:
+        _check_type(resource.get("resourceType", ""))
+    return run_unit([Operation("POST", r["resourceType"], resource=r) for r in resources], _UPSERT)
 
 
 def update_resource(*, resource_type: str, fhir_id: str, resource: dict, if_match: int | None = None,

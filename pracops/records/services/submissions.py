@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from pracops.access.roles import allowed
 from pracops.audit.models import AuditEvent
-from pracops.audit.services import record_bundle
+from pracops.audit.services import record_bundle, record_bundle_entries
 from pracops.fhir.outcome import FhirError
 from pracops.records.models import BundleSubmission
 from pracops.records.services.bundles import process_bundle
@@ -28,8 +28,9 @@ def run_submission(*, submission_id: str) -> BundleSubmission | None:
             with transaction.atomic():
                 result = process_bundle(
                     submission.bundle, allowed=lambda i, t: allowed(user, i, t), base_url=submission.base_url,
+                    record=lambda notes: record_bundle_entries(notes, user=user, source=AuditEvent.Source.TASK),
                 )
-                record_bundle(result.audit, user=user, source=AuditEvent.Source.TASK,
+                record_bundle([], user=user, source=AuditEvent.Source.TASK,
                               kind=submission.bundle.get("type", "transaction"))
             submission.status = BundleSubmission.Status.COMPLETED
             submission.response, submission.response_status = result.response, 200

@@ -10,6 +10,7 @@ unit with ``check_operations``, e.g. in another process while the previous unit 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections import defaultdict
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
@@ -36,6 +37,7 @@ _LOCAL_REFERENCE = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _MAX_REPORTED_ISSUES = 50
 _CHUNK = 2000  # ids or values per IN (...) list
+_MAX_KEY_LOCKS = 64  # more match keys of one type than this lock the type (see lock_match_keys)
 
 
 @dataclass
@@ -49,7 +51,6 @@ class Operation:
     full_url: str | None = None
     if_none_exist: str | None = None
     if_match: int | None = None  # If-Match: a mismatch is 412 Precondition Failed
-    expected_version: int | None = None  # meta.versionId: a mismatch is 409 Conflict
     label: str = ""  # where in the request this came from, for error messages
     # What check_operations() found, as (HTTP status, issue); None until it has run.
     checked: list[tuple[int, Issue]] | None = None
@@ -97,7 +98,10 @@ def check_operations(operations: list[Operation]) -> None:
 
 
 def _check(op: Operation) -> list[tuple[int, Issue]]:
-    """The structural problems of one operation: R4 validity, its id, its meta.versionId."""
+    """The structural problems of one operation: R4 validity, its id.
+
+    ``meta.versionId`` in a body is ignored, as the spec requires: only If-Match guards a version.
+    """
     if op.resource is None:
         return []
     found: list[tuple[int, Issue]] = []
@@ -113,12 +117,6 @@ def _check(op: Operation) -> list[tuple[int, Issue]]:
         )))
     if op.fhir_id is not None and not FHIR_ID.match(op.fhir_id):
         found.append((400, Issue("invalid", f"{op.label}{op.fhir_id!r} is not a valid id")))
-    meta_version = (op.resource.get("meta") or {}).get("versionId")
-    if op.method == "PUT" and op.if_match is None and meta_version is not None:
-        try:
-            op.expected_version = int(meta_version)
-        except ValueError:
-            found.append((400, Issue("invalid", f"{op.label}meta.versionId must be a number")))
     return found
 
 
@@ -136,6 +134,7 @@ class UnitOfWork:
         self.pk_of: dict[tuple[str, str], int] = {}  # (type, fhir id) -> primary key
         self.stored: dict[tuple[str, str], dict] = {}  # existing rows: pk, version, resource
         self.referenced: dict[str, set[str]] = defaultdict(set)  # type -> ids referenced
+        self.ambiguous: set[tuple[str, str, str]] = set()  # (type, system, value) several records carry
 
     # --- the steps -------------------------------------------------------------
 
@@ -165,7 +164,11 @@ class UnitOfWork:
                 self._add(status, issue)
 
     def _assign_targets(self) -> None:
-        """Decide which stored record each operation creates, updates or deletes."""
+        """Decide which stored record each operation creates, updates or deletes.
+
+        The stored records a unit may change are locked here, for the rest of the transaction:
+        a concurrent unit waits, then sees this one's version.
+        """
         by_type: dict[str, list[Operation]] = defaultdict(list)
         for op in self.ops:
             by_type[op.resource_type].append(op)
@@ -173,10 +176,11 @@ class UnitOfWork:
             for op in self.ops:
                 if op.method == "POST" and op.resource.get("id") and FHIR_ID.match(op.resource["id"]):
                     op.fhir_id = op.resource["id"]
+        lock_match_keys(self._match_keys())
         self._load_stored_many({
             KINDS[resource_type]: {op.fhir_id for op in ops if op.fhir_id}
-            for resource_type, ops in by_type.items()
-        })
+            for resource_type, ops in sorted(by_type.items(), key=lambda item: SUPPORTED_TYPES.index(item[0]))
+        }, lock=True)
         matches = self._identifier_matches(by_type) if self.policy.upsert else {}
         for resource_type, ops in by_type.items():
             matched: set[str] = set()
@@ -188,7 +192,7 @@ class UnitOfWork:
                     self._check_version(op)
                 if op.full_url and op.fhir_id:
                     self.full_urls[op.full_url] = f"{resource_type}/{op.fhir_id}"
-            self._load_stored(KINDS[resource_type], matched)
+            self._load_stored(KINDS[resource_type], matched, lock=True)
         seen: set[tuple[str, str]] = set()
         for op in self.ops:
             if not op.fhir_id or op.result == "matched":
@@ -212,36 +216,46 @@ class UnitOfWork:
         if self.policy.upsert:
             if op.fhir_id and (key, op.fhir_id) in self.stored:
                 return False
-            for system, value in op.kind.mapper.identifiers(op.resource):
-                if system and (key, system, value) in matches:
+            identifiers = [(system, value) for system, value in op.kind.mapper.identifiers(op.resource) if system]
+            for system, value in identifiers:
+                if (key, system, value) in matches:
                     op.fhir_id = matches[(key, system, value)]
                     return True
+            if any((key, system, value) in self.ambiguous for system, value in identifiers):
+                op.warnings.append("an identifier it carries is carried by several stored records: stored as new")
         if not op.fhir_id or not self.policy.upsert:
             op.fhir_id = str(uuid.uuid4())
         return False
 
     def _check_version(self, op: Operation) -> None:
+        # self.stored holds the row as locked by this transaction, so the check cannot go stale.
         stored = self.stored.get((op.resource_type, op.fhir_id))
-        for expected, status in ((op.if_match, 412), (op.expected_version, 409)):
-            if expected is not None and (stored is None or stored["version_id"] != expected):
-                current = stored["version_id"] if stored else "none"
-                self._add(status, Issue(
-                    "conflict",
-                    f"{op.label}{op.resource_type}/{op.fhir_id} is at version {current}, not {expected}",
-                ))
-                return
+        if op.if_match is not None and (stored is None or stored["version_id"] != op.if_match):
+            current = stored["version_id"] if stored else "none"
+            self._add(412, Issue(
+                "conflict",
+                f"{op.label}{op.resource_type}/{op.fhir_id} is at version {current}, not {op.if_match}",
+            ))
 
-    def _load_stored(self, kind: ResourceKind, fhir_ids: set[str]) -> None:
-        wanted = [i for i in fhir_ids if (kind.resource_type, i) not in self.stored]
+    def _load_stored(self, kind: ResourceKind, fhir_ids: set[str], *, lock: bool = False) -> None:
+        """Read the stored rows with these ids; ``lock``: lock them until the transaction ends.
+
+        Locked rows are read in key order, so two units that lock the same rows cannot deadlock.
+        ``FOR NO KEY UPDATE`` leaves records that refer to them free to be written meanwhile.
+        """
+        wanted = sorted(i for i in fhir_ids if (kind.resource_type, i) not in self.stored)
         for chunk in _chunks(wanted, _CHUNK):
-            for row in kind.model.objects.filter(fhir_id__in=chunk).values(
+            rows = kind.model.objects.filter(fhir_id__in=chunk)
+            if lock:
+                rows = rows.select_for_update(no_key=True).order_by("pk")
+            for row in rows.values(
                 "pk", "fhir_id", "version_id", "last_updated", "resource", *kind.columns,
                 *[f"{fk}_id" for fk in kind.fk_fields],
             ):
                 self.stored[(kind.resource_type, row["fhir_id"])] = row
                 self.pk_of[(kind.resource_type, row["fhir_id"])] = row["pk"]
 
-    def _load_stored_many(self, wanted: dict[ResourceKind, set[str]]) -> None:
+    def _load_stored_many(self, wanted: dict[ResourceKind, set[str]], *, lock: bool = False) -> None:
         """``_load_stored`` for several types: one query finds which ids are stored at all.
 
         A bundle of new records then costs one query, not one per type.
@@ -260,10 +274,36 @@ class UnitOfWork:
                     present[resource_type].add(fhir_id)
             wanted = {kind: present[kind.resource_type] for kind in wanted}
         for kind, ids in wanted.items():
-            self._load_stored(kind, ids)
+            self._load_stored(kind, ids, lock=lock)
+
+    def _match_keys(self) -> dict[str, set[str]]:
+        """What each type's creates are matched on, for ``lock_match_keys``: type -> values.
+
+        A conditional create is matched on its ``ifNoneExist`` identifier; an upsert on the
+        ids and identifiers its resources carry.
+        """
+        keys: dict[str, set[str]] = defaultdict(set)
+        for op in self.ops:
+            if op.method != "POST":
+                continue
+            if op.if_none_exist is not None:
+                params = parse_qsl(op.if_none_exist.split("?", 1)[-1], keep_blank_values=True)
+                keys[op.resource_type].update(
+                    token.rpartition("|")[2] for name, token in params if name == "identifier"
+                )
+            if self.policy.upsert and op.resource is not None:
+                if op.fhir_id:
+                    keys[op.resource_type].add(f"id={op.fhir_id}")
+                keys[op.resource_type].update(
+                    value for system, value in op.kind.mapper.identifiers(op.resource) if system
+                )
+        return keys
 
     def _identifier_matches(self, by_type: dict[str, list[Operation]]) -> dict[tuple[str, str, str], str]:
-        """Stored records that hold an identifier these resources carry: (type, system, value) -> id."""
+        """Stored records that hold an identifier these resources carry: (type, system, value) -> id.
+
+        Identifiers need not be unique: one that several stored records carry names none of them.
+        """
         pairs: dict[str, set[tuple[str, str]]] = {}
         for resource_type, ops in by_type.items():
             kind = KINDS[resource_type]
@@ -274,7 +314,7 @@ class UnitOfWork:
             }
             if found:
                 pairs[resource_type] = found
-        matches: dict[tuple[str, str, str], str] = {}
+        carriers: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         for part in _in_chunks({t: {value for _, value in found} for t, found in pairs.items()}):
             queries = [
                 KINDS[resource_type].model.objects.filter(identifiers__value__in=values).values_list(
@@ -284,8 +324,11 @@ class UnitOfWork:
             ]
             for resource_type, system, value, fhir_id in queries[0].union(*queries[1:], all=True):
                 if (system, value) in pairs[resource_type]:
-                    matches[(resource_type, system, value)] = fhir_id
-        return matches
+                    carriers[(resource_type, system, value)].add(fhir_id)
+        for key, ids in carriers.items():
+            if len(ids) > 1:
+                self.ambiguous.add(key)
+        return {key: ids.pop() for key, ids in carriers.items() if len(ids) == 1}
 
     def _conditional_match(self, resource_type: str, query: str, label: str,
                            exclude: Operation | None = None) -> str | None:
@@ -319,7 +362,7 @@ class UnitOfWork:
             )
             if system is not None:
                 qs = qs.filter(system=system)
-            pks = list(qs.values_list("object_id", flat=True)[:3])
+            pks = list(qs.values_list("object_id", flat=True).distinct()[:2])
             candidates |= set(kind.model.objects.filter(pk__in=pks).values_list("fhir_id", flat=True))
         if len(candidates) > 1:
             self._add(412, Issue("multiple-matches", f"{label}{resource_type}?{query} matches more than one resource"))
@@ -517,56 +560,60 @@ class UnitOfWork:
         return values
 
     def _write_identifiers(self, rewritten: dict[ResourceKind, list[Operation]]) -> None:
-        """Replace the identifiers of every record the unit created or updated."""
+        """Replace the identifiers of every record the unit created or updated.
+
+        Identifiers are not unique: FHIR lets several resources, or one resource twice, carry
+        the same one. A record keeps each of its identifiers once.
+        """
         rows: list[dict[str, Any]] = []
-        owners: dict[int, set[int]] = {}  # content type -> records whose identifiers are rewritten
-        carried: dict[tuple[int, str, str], ResourceKind] = {}  # (content type, system, value)
         for kind, ops in rewritten.items():
             if not ops:
                 continue
             content_type = ContentType.objects.get_for_model(kind.model)
-            owners[content_type.pk] = {op.pk for op in ops}
             updated_pks = [op.pk for op in ops if op.result == "updated"]
             for chunk in _chunks(updated_pks, _CHUNK):
                 ResourceIdentifier.objects.filter(content_type=content_type, object_id__in=chunk).delete()
-            seen: dict[tuple[str, str], str] = {}
             for op in ops:
-                for system, value in op.mapped.identifiers:
-                    if system:
-                        owner = seen.setdefault((system, value), op.fhir_id)
-                        if owner != op.fhir_id:
-                            raise FhirError(409, Issue(
-                                "duplicate", f"{op.label}identifier {system}|{value} is also carried by {kind.resource_type}/{owner}"
-                            ))
-                        carried[(content_type.pk, system[:255], value[:255])] = kind
-                    rows.append({"content_type_id": content_type.pk, "object_id": op.pk,
-                                 "system": system[:255], "value": value[:255]})
-        if not rows:
-            return
-        # A clash with a record outside this unit is reported by name, not as a database error.
-        values = sorted({value for _, _, value in carried})
-        for chunk in _chunks(values, _CHUNK):
-            clashes = sorted(
-                (content_type_id, system, value, object_id)
-                for content_type_id, system, value, object_id in ResourceIdentifier.objects.filter(
-                    content_type__in=list(owners), value__in=chunk
-                ).values_list("content_type_id", "system", "value", "object_id")
-                if (content_type_id, system, value) in carried and object_id not in owners[content_type_id]
-            )
-            if clashes:
-                content_type_id, system, value, object_id = clashes[0]
-                kind = carried[(content_type_id, system, value)]
-                other = kind.model.objects.filter(pk=object_id).values_list("fhir_id", flat=True).first()
-                raise FhirError(409, Issue(
-                    "duplicate",
-                    f"identifier {system}|{value} already belongs to {kind.resource_type}/{other}; "
-                    "use a conditional create (ifNoneExist) or update that resource",
-                ))
-        try:
-            insert_rows(ResourceIdentifier, rows)
-        except IntegrityError as exc:  # a concurrent writer took the identifier first
-            types = ", ".join(kind.resource_type for kind in rewritten)
-            raise FhirError(409, Issue("duplicate", f"{types}: an identifier is already taken")) from exc
+                carried = dict.fromkeys((system[:255], value[:255]) for system, value in op.mapped.identifiers)
+                rows.extend({"content_type_id": content_type.pk, "object_id": op.pk, "system": system, "value": value}
+                            for system, value in carried)
+        insert_rows(ResourceIdentifier, rows)
+
+
+def lock_match_keys(keys: dict[str, set[str]]) -> None:
+    """Serialise the creates that match on the same keys (type -> identifier values or ids).
+
+    Two conditional creates of one identifier must not both find nothing and both create, so
+    each takes a PostgreSQL transaction-level advisory lock on its key before its match query,
+    and the second then sees the first's record. A type with many keys (an EHR bundle) locks
+    the whole type instead, so as not to fill the server's lock table; a few keys share the
+    type's lock. SQLite runs one writing transaction at a time already (IMMEDIATE).
+    """
+    if connection.vendor != "postgresql" or not any(keys.values()):
+        return
+    locks: list[tuple[int, int, bool]] = []  # (level, key, exclusive): types first, each level sorted
+    for resource_type, values in keys.items():
+        if not values:
+            continue
+        whole_type = len(values) > _MAX_KEY_LOCKS
+        locks.append((0, _lock_key("type", resource_type), whole_type))
+        if not whole_type:
+            locks.extend((1, _lock_key(resource_type, value), True) for value in values)
+    locks = sorted(set(locks))
+    with connection.cursor() as cursor:
+        # OFFSET 0 keeps the sort below the locking calls: they run in key order.
+        cursor.execute(
+            "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k)::text ELSE pg_advisory_xact_lock_shared(k)::text END"
+            " FROM (SELECT l, k, x FROM unnest(%s::int[], %s::bigint[], %s::bool[]) AS t(l, k, x)"
+            " ORDER BY l, k OFFSET 0) AS ordered",
+            [[l for l, _, _ in locks], [k for _, k, _ in locks], [x for _, _, x in locks]],
+        )
+        cursor.fetchall()
+
+
+def _lock_key(*parts: str) -> int:
+    digest = hashlib.blake2b("\x1f".join(("pracops.match", *parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def stored_json(resource: dict) -> dict:
