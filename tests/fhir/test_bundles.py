@@ -4,8 +4,10 @@ import uuid
 
 import pytest
 
+from pracops.audit.models import AuditEvent
 from pracops.records.models import Condition, Encounter, Patient
 from pracops.records.registry import KINDS
+from pracops.records.signals import records_written
 from tests.factories import MRN_SYSTEM, ConditionFactory, EncounterFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +213,56 @@ def test_a_required_reference_to_another_server_is_422_and_names_the_form_to_use
     assert response.status_code == 422
     assert "Patient/<id>" in response.json()["issue"][0]["diagnostics"]
     assert Encounter.objects.count() == 0
+
+
+@pytest.fixture
+def failing_receiver():
+    """A receiver of records_written that fails for a Patient named Boom, as a broken listener would."""
+
+    def fail(sender, changes, **kwargs):
+        pks = [pk for resource_type, _, pk, _ in changes if resource_type == "Patient"]
+        if Patient.objects.filter(pk__in=pks, given="Boom").exists():
+            raise RuntimeError("a listener failed")
+
+    records_written.connect(fail)
+    yield
+    records_written.disconnect(fail)
+
+
+def test_an_exception_in_a_batch_entry_is_that_entrys_error_and_the_others_are_committed_and_audited(
+    api, failing_receiver,
+):
+    response = api.post("/fhir", bundle(
+        "batch",
+        post_entry(PatientFactory.build(mrn="MRN-EXC-1")),
+        post_entry(PatientFactory.build(mrn="MRN-EXC-2", given="Boom")),
+        post_entry(PatientFactory.build(mrn="MRN-EXC-3")),
+    ))
+
+    assert response.status_code == 200
+    first, failed, third = response.json()["entry"]
+    assert (first["response"]["status"], third["response"]["status"]) == ("201 Created", "201 Created")
+    assert failed["response"]["status"] == "500"
+    assert failed["response"]["outcome"]["issue"][0]["code"] == "exception"
+    assert "listener" not in str(failed)  # the exception's text is not the client's to read
+    assert sorted(Patient.objects.values_list("mrn", flat=True)) == ["MRN-EXC-1", "MRN-EXC-3"]
+    created = {first["resource"]["id"], third["resource"]["id"]}
+    audited = AuditEvent.objects.filter(resource_type="Patient")
+    assert set(audited.filter(action="C", outcome="0").values_list("resource_id", flat=True)) == created
+    assert list(audited.exclude(outcome="0").values_list("action", "outcome")) == [("C", "8")]
+
+
+def test_batch_entries_are_audited_as_they_commit(api, monkeypatch):
+    # If auditing the bundle as a whole fails after the entries committed, their audit records stay.
+    from pracops.fhir import views
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the audit database is away")
+
+    monkeypatch.setattr(views, "record_bundle", fail)
+
+    with pytest.raises(RuntimeError):
+        api.post("/fhir", bundle("batch", post_entry(PatientFactory.build(mrn="MRN-AUD-1"))))
+
+    patient = Patient.objects.get(mrn="MRN-AUD-1")
+    assert AuditEvent.objects.filter(action="C", resource_id=patient.fhir_id).count() == 1

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from pracops.audit.models import AuditEvent
 from pracops.records.models import Organization, Patient, Practitioner
 from pracops.records.registry import KINDS
+from tests.factories import PractitionerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,34 @@ def test_an_entry_with_if_none_exist_is_stored_when_nothing_matches(tmp_path):
     assert first["created"] == {"Practitioner": 1}
     assert Practitioner.objects.filter(npi="1234567893").count() == 1
     assert second["created"] == {}
+
+
+def practitioner_bundle(tmp_path, npi: str) -> Path:
+    practitioner = {"resourceType": "Practitioner", "id": "ehr-prac-9",
+                    "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": npi}],
+                    "name": [{"family": "FromTheEhr"}]}
+    path = tmp_path / "practitioner.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": [{"resource": practitioner}]}))
+    return path
+
+
+def test_a_resource_whose_identifier_one_stored_record_carries_updates_that_record(tmp_path):
+    stored = PractitionerFactory(npi="1234567893")
+
+    summary = import_fhir(practitioner_bundle(tmp_path, "1234567893"))
+
+    assert (summary["created"], summary["updated"]) == ({}, {"Practitioner": 1})
+    assert list(Practitioner.objects.values_list("fhir_id", "family")) == [(stored["id"], "FromTheEhr")]
+
+
+def test_a_resource_whose_identifier_several_stored_records_carry_is_stored_as_new_with_a_warning(tmp_path):
+    PractitionerFactory(npi="1234567893")
+    PractitionerFactory(npi="1234567893")
+
+    summary = import_fhir(practitioner_bundle(tmp_path, "1234567893"))
+
+    assert (summary["created"], summary["updated"]) == ({"Practitioner": 1}, {})
+    assert list(summary["warnings"]["Practitioner"].values()) == [1]
+    assert Practitioner.objects.filter(npi="1234567893").count() == 3
+    assert Practitioner.objects.filter(fhir_id="ehr-prac-9", family="FromTheEhr").exists()
