@@ -55,4 +55,4 @@ def _record_scores(document: DocumentReference, facts: dict) -> None:
         for op in ops if op.result in ("created", "updated")
     ]
     # Changes made by the software are audited like anyone's.
-    record_many(events, user=None, source=AuditEvent.Source.TASK)
+    record_many(events, user=None, source=AuditEvent.Source.TASK, system="extract_note_facts")

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",
+    "axes",
     "pracops.access",
     "pracops.audit",
     "pracops.records",
@@ -78,7 +79,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "pracops.access.authentication.AdminLoginLockout",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin sign-ins: after this many failures for one user name from one address, refused
+# until the cool-off has passed (or `manage.py axes_reset_username NAME`).
+AXES_FAILURE_LIMIT = env.int("PRACOPS_ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PRACOPS_ADMIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "pracops.urls"
 WSGI_APPLICATION = "pracops.wsgi.application"
@@ -153,7 +167,21 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "pracops.access.api.json_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "pracops.access.throttling.ClientRateThrottle",
+        "pracops.access.throttling.AnonymousRateThrottle",
+    ],
 }
+# Requests per client (token) and per address without one; "none" turns a limit off.
+API_THROTTLE_RATES = {
+    "client": env.str("PRACOPS_API_RATE_CLIENT", default="1200/min"),
+    "anonymous": env.str("PRACOPS_API_RATE_ANONYMOUS", default="60/min"),
+}
+API_THROTTLE_RATES = {scope: None if rate.lower() == "none" else rate for scope, rate in API_THROTTLE_RATES.items()}
+# Rate counts live in the cache: set CACHE_URL (e.g. redis://host:6379/1) so that every web
+# process counts together; the default counts per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
     # A leaked token stops working on its own; create_api_client --ttl-days overrides per client.
@@ -228,5 +256,7 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Lockouts are warnings; its startup banner and per-attempt notes are not worth a line.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -15,6 +15,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_api_rate_limits(settings):
+    # Rate counts outlive a test (they are in the cache); tests/access/test_throttling.py sets its own.
+    settings.API_THROTTLE_RATES = {"client": None, "anonymous": None}
+
+
 class FhirApi:
     """The Django test client speaking FHIR JSON with one API client's bearer token."""
 

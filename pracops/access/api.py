@@ -7,6 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from pracops.access.roles import ROLES, roles_of
+from pracops.audit.models import AuditEvent
+from pracops.audit.services import failed_login_detail, record_failed_login
 
 
 def json_exception_handler(exc, context):
@@ -14,6 +16,9 @@ def json_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         return None
+    if response.status_code == 401:
+        record_failed_login(source=AuditEvent.Source.REST_API, request=context.get("request"),
+                            detail=failed_login_detail(exc))
     detail = response.data
     code = getattr(exc, "default_code", "error")
     if isinstance(detail, dict) and set(detail) == {"detail"}:

@@ -26,6 +26,22 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Reading the audit trail is itself audited, as through the API.
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            record_access(user=request.user, source=AuditEvent.Source.ADMIN, action="E",
+                          resource_type="AuditEvent", query=request.META.get("QUERY_STRING", ""),
+                          request=request)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            record_access(user=request.user, source=AuditEvent.Source.ADMIN, action="R",
+                          resource_type="AuditEvent", resource_id=str(object_id), request=request)
+        return response
+
 
 class AuditedAdminMixin:
     """Record who listed, opened, changed or deleted patient records in the admin."""

@@ -13,15 +13,20 @@ from pracops.audit.services import record_access
 
 class AuditEventSerializer(serializers.ModelSerializer):
     fhir = serializers.SerializerMethodField()
+    patients = serializers.SerializerMethodField()
 
     class Meta:
         model = AuditEvent
         fields = ["id", "recorded", "action", "subtype", "agent_name", "agent_roles", "source",
-                  "remote_addr", "resource_type", "resource_id", "patient_id", "query", "entities",
+                  "remote_addr", "resource_type", "resource_id", "patient_id", "patients", "query", "entities",
                   "outcome", "outcome_detail", "fhir"]
 
     def get_fhir(self, event: AuditEvent) -> dict:
         return event.as_fhir()
+
+    def get_patients(self, event: AuditEvent) -> list[str]:
+        """Every patient the event touched: its one patient, or the several a search showed."""
+        return [event.patient_id] if event.patient_id else [link.patient_id for link in event.patients.all()]
 
 
 class AuditEventList(ListAPIView):

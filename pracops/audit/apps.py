@@ -6,3 +6,6 @@ class AuditConfig(AppConfig):
     name = "pracops.audit"
     label = "audit"
     verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from pracops.audit import signals  # noqa: F401  (connects the sign-in receivers)

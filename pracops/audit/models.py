@@ -10,6 +10,9 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
+    # ``agent_name`` of work no user requested: "system:import_fhir", "system:task".
+    SYSTEM_AGENT = "system:"
+
     class Action(models.TextChoices):
         CREATE = "C", "Create"
         READ = "R", "Read"
@@ -41,6 +44,7 @@ class AuditEvent(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     resource_type = models.CharField(max_length=64, blank=True, db_index=True)
     resource_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The one patient; an event that touched several lists them in AuditEventPatient instead.
     patient_id = models.CharField(max_length=64, blank=True, db_index=True,
                                   help_text="The FHIR id of the patient whose data this was")
     query = models.TextField(blank=True, help_text="Search parameters, for searches")
@@ -55,6 +59,10 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         what = f"{self.resource_type}/{self.resource_id}" if self.resource_id else self.resource_type
         return f"{self.recorded:%Y-%m-%d %H:%M:%S} {self.agent_name or 'anonymous'} {self.subtype} {what}"
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None and self.agent_name.startswith(self.SYSTEM_AGENT)
 
     def as_fhir(self) -> dict:
         """This event as a FHIR R4 AuditEvent."""
@@ -72,8 +80,11 @@ class AuditEvent(models.Model):
             "recorded": self.recorded.isoformat(),
             "outcome": self.outcome,
             "agent": [{
+                **({"type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
+                                         "code": "110150", "display": "Application"}]}}
+                   if self.is_system else {}),
                 "who": {"display": self.agent_name or "anonymous"},
-                "requestor": True,
+                "requestor": not self.is_system,
                 **({"role": [{"text": r} for r in self.agent_roles.split(",") if r]} if self.agent_roles else {}),
                 **({"network": {"address": self.remote_addr, "type": "2"}} if self.remote_addr else {}),
             }],
@@ -93,9 +104,29 @@ class AuditEvent(models.Model):
                                       "code": "2"}, "description": self.resource_type,
                              "query": _b64(self.query)})
         entities.extend({"what": {"reference": ref}} for ref in self.entities[:100])
+        if not self.patient_id:
+            # Prefetched by the audit-events API; a lone event asks the database.
+            entities.extend(
+                {"what": {"reference": f"Patient/{link.patient_id}"},
+                 "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"}}
+                for link in self.patients.all()[:100]
+            )
         if entities:
             event["entity"] = entities
         return event
+
+
+class AuditEventPatient(models.Model):
+    """One of several patients an event touched (a search or list that showed many)."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="patients")
+    patient_id = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "patient_id"], name="audit_event_patient_once")]
+
+    def __str__(self) -> str:
+        return f"Patient/{self.patient_id}"
 
 
 def _b64(text: str) -> str:

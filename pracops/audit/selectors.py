@@ -1,13 +1,15 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from pracops.audit.models import AuditEvent
+from pracops.audit.models import AuditEvent, AuditEventPatient
 
 
 def audit_events(*, patient_id: str = "", user: str = "", resource_type: str = "", since=None,
                  until=None) -> QuerySet[AuditEvent]:
-    qs = AuditEvent.objects.all()
+    qs = AuditEvent.objects.prefetch_related("patients")
     if patient_id:
-        qs = qs.filter(patient_id=patient_id)
+        qs = qs.filter(Q(patient_id=patient_id) | Q(
+            pk__in=AuditEventPatient.objects.filter(patient_id=patient_id).values("event_id")
+        ))
     if user:
         qs = qs.filter(agent_name=user)
     if resource_type:

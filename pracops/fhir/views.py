@@ -14,7 +14,9 @@ from rest_framework.views import APIView
 
 from pracops.access.roles import allowed, reach_of
 from pracops.audit.models import AuditEvent
-from pracops.audit.services import record_access, record_bundle, record_bundle_entries
+from pracops.audit.services import (
+    failed_login_detail, record_access, record_bundle, record_bundle_entries, record_failed_login,
+)
 from pracops.fhir.capability import capability_statement
 from pracops.fhir.outcome import FhirError, Issue, operation_outcome
 from pracops.fhir.renderers import FhirJsonRenderer, LenientNegotiation, PlainJsonRenderer
@@ -101,11 +103,12 @@ class FhirView(APIView):
         return body
 
     def audit(self, *, action: str, resource_type: str, resource_id: str = "", patient_id: str = "",
-              query: str = "", entities=(), outcome: str = "0", detail: str = "", subtype: str = "") -> None:
+              patients=(), query: str = "", entities=(), outcome: str = "0", detail: str = "",
+              subtype: str = "") -> None:
         record_access(
             user=self.request.user, source=AuditEvent.Source.FHIR_API, action=action,
             subtype=subtype or SUBTYPE[action], resource_type=resource_type, resource_id=resource_id,
-            patient_id=patient_id, query=query, entities=entities, outcome=outcome,
+            patient_id=patient_id, patients=patients, query=query, entities=entities, outcome=outcome,
             outcome_detail=detail, request=self.request,
         )
 
@@ -119,6 +122,8 @@ class FhirView(APIView):
             status, outcome = 403, operation_outcome([Issue("forbidden", str(exc.detail))])
         elif isinstance(exc, exceptions.MethodNotAllowed):
             status, outcome = 405, operation_outcome([Issue("not-supported", str(exc.detail))])
+        elif isinstance(exc, exceptions.Throttled):
+            status, outcome = 429, operation_outcome([Issue("throttled", str(exc.detail))])
         elif isinstance(exc, exceptions.APIException):
             status, outcome = exc.status_code, operation_outcome([Issue("processing", str(exc.detail))])
         else:
@@ -127,9 +132,15 @@ class FhirView(APIView):
             self.audit(action=self.audit_action, resource_type=self.audit_type, resource_id=self.audit_id,
                        outcome="4" if status < 500 else "8", detail=f"HTTP {status}",
                        subtype=getattr(self, "audit_subtype", ""))
+        elif status == 401:
+            record_failed_login(source=AuditEvent.Source.FHIR_API, request=self.request,
+                                detail=failed_login_detail(exc),
+                                resource_type=self.audit_type or self.kwargs.get("resource_type", ""))
         response = Response(outcome, status=status)
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="pracops"'
+        if status == 429 and getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait))
         return response
 
     def resource_response(self, record, resource: dict, status: int = 200) -> Response:
@@ -173,9 +184,8 @@ class TypeView(FhirView):
         if summary == "count":
             bundle.pop("entry", None)
             bundle["link"] = [link for link in bundle["link"] if link["relation"] == "self"]
-        patients = {selectors.patient_of(r) for r in page.records} - {""}
         self.audit(action="E", resource_type=resource_type, query=request.META.get("QUERY_STRING", ""),
-                   patient_id=patients.pop() if len(patients) == 1 else "",
+                   patients=[selectors.patient_of(r) for r in page.records],
                    entities=[f"{resource_type}/{r.fhir_id}" for r in page.records])
         return Response(bundle)
 

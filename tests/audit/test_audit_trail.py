@@ -1,11 +1,15 @@
 """The audit trail: every access to patient data through the API or the admin is recorded."""
 
 import base64
+import json
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 
 from pracops.audit.models import AuditEvent
+from pracops.audit.selectors import audit_events
 from tests.factories import DocumentReferenceFactory, EncounterFactory, PatientFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +244,114 @@ def test_opening_an_encounter_in_the_admin_names_its_patient(client, staff, enco
 
     [event] = events_since(mark)
     assert (event.resource_id, event.patient_id) == (encounter["id"], encounter["subject"]["reference"][8:])
+
+
+def test_the_admins_audit_trail_pages_audit_their_own_reading(client, staff, encounter):
+    read_event = AuditEvent.objects.create(action="R", subtype="read", source="fhir-api", resource_type="Patient",
+                                            resource_id="p-1", patient_id="p-1")
+    mark = last_pk()
+
+    listed = client.get("/admin/audit/auditevent/", {"patient_id": "p-1"})
+    opened = client.get(f"/admin/audit/auditevent/{read_event.pk}/change/")
+
+    assert (listed.status_code, opened.status_code) == (200, 200)
+    got = [(e.source, e.action, e.resource_type, e.resource_id, e.query, e.user) for e in events_since(mark)]
+    assert got == [("admin", "E", "AuditEvent", "", "patient_id=p-1", staff),
+                   ("admin", "R", "AuditEvent", str(read_event.pk), "", staff)]
+
+
+# --- searches that show several patients ------------------------------------------------------
+
+
+def test_a_search_returning_several_patients_is_found_by_each_patient(api_as):
+    first, second, unread = PatientFactory(), PatientFactory(), PatientFactory()
+    for patient in (first, second):
+        EncounterFactory(patient=patient)
+    EncounterFactory(patient=unread, start="2020-01-01T09:00:00Z", end="2020-01-01T09:30:00Z")
+    api_as("integration").get("/fhir/Encounter", {"date": "ge2024-01-01"})
+    auditor = api_as("auditor")
+
+    def searches_of(patient: dict) -> list[dict]:
+        body = auditor.get("/api/audit-events/", {"patient": patient["id"], "resource_type": "Encounter"}).json()
+        return body["results"]
+
+    for patient in (first, second):
+        [event] = searches_of(patient)
+        assert event["action"] == "E"
+        assert sorted(event["patients"]) == sorted([first["id"], second["id"]])
+        references = {e["what"]["reference"] for e in event["fhir"]["entity"] if "what" in e}
+        assert f"Patient/{patient['id']}" in references
+        FhirAuditEvent.model_validate(event["fhir"])
+    assert searches_of(unread) == []
+
+
+def test_a_patient_search_returning_several_patients_is_found_by_each(api):
+    first, second = PatientFactory(family="Quintanilla"), PatientFactory(family="Quintanilla")
+    mark = last_pk()
+
+    api.get("/fhir/Patient", {"family": "Quintanilla"})
+
+    [event] = events_since(mark)
+    for patient in (first, second):
+        assert list(audit_events(patient_id=patient["id"])) == [event]
+
+
+def test_a_search_in_a_bundle_is_found_by_each_patient(api):
+    first, second = PatientFactory(), PatientFactory()
+    for patient in (first, second):
+        EncounterFactory(patient=patient)
+    bundle = {"resourceType": "Bundle", "type": "batch",
+              "entry": [{"request": {"method": "GET", "url": "Encounter?date=ge2024-01-01"}}]}
+    mark = last_pk()
+
+    assert api.post("/fhir", bundle).status_code == 200
+
+    for patient in (first, second):
+        found = [(e.resource_type, e.action) for e in audit_events(patient_id=patient["id"]).filter(pk__gt=mark)]
+        assert found == [("Encounter", "E")]
+
+
+def test_a_search_of_one_patient_keeps_the_patient_on_the_event(api, encounter):
+    mark = last_pk()
+
+    _search(api, encounter)
+
+    [event] = events_since(mark)
+    assert event.patient_id == encounter["subject"]["reference"].split("/")[1]
+    assert not event.patients.exists()
+
+
+# --- writes nobody requested over the network --------------------------------------------------
+
+
+def test_import_fhir_writes_carry_a_system_agent(tmp_path):
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": {**PatientFactory.build(), "id": "imp-1"}}]}
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    mark = last_pk()
+
+    call_command("import_fhir", str(path), "--progress", "never", "--no-pipeline", stdout=StringIO())
+
+    [event] = events_since(mark)
+    assert (event.action, event.resource_id, event.source) == ("C", "imp-1", "command")
+    assert (event.user, event.agent_name) == (None, "system:import_fhir")
+    resource = event.as_fhir()
+    FhirAuditEvent.model_validate(resource)
+    agent = resource["agent"][0]
+    assert (agent["requestor"], agent["who"]["display"], agent["type"]["coding"][0]["code"]) == (
+        False, "system:import_fhir", "110150")
+
+
+def test_load_demo_writes_carry_a_system_agent():
+    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+
+    agents = set(AuditEvent.objects.values_list("agent_name", flat=True))
+    assert agents == {"system:load_demo"}
+
+
+def test_a_user_requested_event_names_the_user_as_requestor(api, encounter):
+    _read(api, encounter)
+
+    agent = AuditEvent.objects.get(action="R").as_fhir()["agent"][0]
+    assert agent["requestor"] is True and "type" not in agent

@@ -43,8 +43,11 @@ def test_a_note_posted_to_the_fhir_api_is_read_and_its_pain_score_becomes_an_obs
     assert observation.value_number == 7
     assert observation.resource["derivedFrom"] == [{"reference": f"DocumentReference/{note['id']}"}]
     assert observation.status == "preliminary"
-    assert AuditEvent.objects.filter(source="task", action="C", resource_type="Observation",
-                                     resource_id=observation.fhir_id).exists()
+    event = AuditEvent.objects.get(source="task", action="C", resource_type="Observation",
+                                   resource_id=observation.fhir_id)
+    # The software wrote it: a system agent, not an anonymous blank.
+    assert (event.agent_name, event.user) == ("system:extract_note_facts", None)
+    assert event.as_fhir()["agent"][0]["requestor"] is False
 
 
 def test_reading_a_note_again_with_the_same_extractor_changes_nothing(api, celery_worker):

@@ -36,6 +36,7 @@ class AuditNote:
     outcome: str = "0"
     detail: str = ""
     entities: list[str] = field(default_factory=list)
+    patients: list[str] = field(default_factory=list)  # every patient a search entry showed
 
 
 @dataclass
@@ -270,7 +271,8 @@ def _read_response(entry: _Entry, base_url: str, allowed: Permission) -> tuple[d
         _check_reach(found["resource"], allowed, where)
     return (
         {"resource": bundle, "response": {"status": "200 OK"}},
-        AuditNote("E", entry.resource_type, "", entities=[f"{entry.resource_type}/{r.fhir_id}" for r in page.records]),
+        AuditNote("E", entry.resource_type, "", entities=[f"{entry.resource_type}/{r.fhir_id}" for r in page.records],
+                  patients=[selectors.patient_of(r) for r in page.records]),
     )
 
 

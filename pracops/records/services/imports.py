@@ -139,19 +139,23 @@ def prepare_bundle_file(path: str | Path) -> PreparedBundle:
     return PreparedBundle(path, ops, skipped)
 
 
-def import_bundle(bundle: dict, *, user=None, source: str = "command") -> ImportSummary:
-    """Import one Bundle all or nothing, and audit every record it wrote."""
+def import_bundle(bundle: dict, *, user=None, source: str = "command", system: str = "") -> ImportSummary:
+    """Import one Bundle all or nothing, and audit every record it wrote.
+
+    ``system``: the command or task importing, the audit trail's agent when there is no ``user``.
+    """
     ops, skipped = bundle_operations(bundle)
-    return _import_operations(ops, skipped, user=user, source=source)
+    return _import_operations(ops, skipped, user=user, source=source, system=system)
 
 
-def import_prepared(prepared: PreparedBundle, *, user=None, source: str = "command") -> ImportSummary:
+def import_prepared(prepared: PreparedBundle, *, user=None, source: str = "command",
+                    system: str = "") -> ImportSummary:
     """Write a bundle prepared by ``prepare_bundle_file``: all or nothing, every write audited."""
-    return _import_operations(prepared.operations, prepared.skipped, user=user, source=source)
+    return _import_operations(prepared.operations, prepared.skipped, user=user, source=source, system=system)
 
 
 def import_files(
-    paths: list[Path], *, user=None, source: str = "command", pipeline: bool = True,
+    paths: list[Path], *, user=None, source: str = "command", system: str = "", pipeline: bool = True,
     on_bundle: Callable[[], None] | None = None,
 ) -> FilesImport:
     """Import bundle files one transaction each; a file that fails is reported, the rest go on.
@@ -164,7 +168,7 @@ def import_files(
             failure = prepared.failure
             if failure is None:
                 try:
-                    result.summary.add(import_prepared(prepared, user=user, source=source))
+                    result.summary.add(import_prepared(prepared, user=user, source=source, system=system))
                 except FhirError as exc:
                     failure = ImportFailure.refused(prepared.path, exc)
                 except DataError as exc:  # e.g. a code longer than its column: the bundle is rolled back
@@ -178,7 +182,7 @@ def import_files(
     return result
 
 
-def _import_operations(ops: list[Operation], skipped: Counter, *, user, source: str) -> ImportSummary:
+def _import_operations(ops: list[Operation], skipped: Counter, *, user, source: str, system: str) -> ImportSummary:
     summary = ImportSummary(skipped=skipped)
     # The records and their audit trail are one transaction: neither is kept without the other.
     with transaction.atomic():
@@ -196,7 +200,7 @@ def _import_operations(ops: list[Operation], skipped: Counter, *, user, source: 
                     resource_id=op.fhir_id, patient_id=_patient(op),
                 ))
         if events:
-            record_many(events, user=user, source=source)
+            record_many(events, user=user, source=source, system=system)
     return summary
 
 

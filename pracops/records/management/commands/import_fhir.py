@@ -31,7 +31,8 @@ class Command(BaseCommand):
         show = progress == "always" or (progress == "auto" and sys.stderr.isatty())
         bar = tqdm(total=len(files), unit="bundle", disable=not show, file=sys.stderr)
         try:
-            result = import_files(files, pipeline=pipeline, on_bundle=lambda: bar.update(1))
+            result = import_files(files, system="import_fhir", pipeline=pipeline,
+                                  on_bundle=lambda: bar.update(1))
         finally:
             bar.close()
         seconds = time.perf_counter() - started

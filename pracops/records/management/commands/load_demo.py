@@ -22,7 +22,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, quiet_logins: bool = False, base_url: str = "http://127.0.0.1:8000", **options):
         ensure_roles()
-        summary = import_bundle(demo_bundle())
+        summary = import_bundle(demo_bundle(), system="load_demo")
         created = sum(summary.created.values())
         self.stdout.write(f"Demo practice: {summary.stored} records ({created} new).")
         if quiet_logins:
