@@ -308,8 +308,8 @@ def test_a_search_page_costs_a_fixed_number_of_queries(api, django_assert_max_nu
             serviceProvider={"reference": f"Organization/{provider['id']}"},
         )
 
-    # The token (2), the client's roles, the total, the page, the audit event.
-    with django_assert_max_num_queries(6):
+    # The token (2), the client's roles, the total, the page, the audit event and its patients.
+    with django_assert_max_num_queries(7):
         bundle = api.search("Encounter", {"_count": 20})
 
     assert len(bundle["entry"]) == 20
