@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from documentation.highlight import highlight
 from documentation.models import NoteFacts
@@ -16,6 +16,66 @@ from pracops.records.models import DocumentReference
 
 admin.site.unregister(DocumentReference)
 
+# The scalar facts staff check, in the order a reviewer reads a note, with their labels.
+SCALARS = [
+    ("pain.regions", "Pain regions"), ("pain.laterality", "Laterality"), ("pain.duration_months", "Pain duration (months)"),
+    ("pain.nrs_current", "Pain today (NRS 0-10)"), ("pain.radicular", "Radicular"), ("pain.axial", "Predominantly axial"),
+    ("function.odi_percent", "ODI %"), ("function.ndi_percent", "NDI %"), ("function.adl_limited", "Daily activities limited"),
+    ("exam.straight_leg_raise", "Straight leg raise"), ("exam.si_provocative_positive", "Positive SI provocative tests"),
+    ("psych_eval.done", "Psychological evaluation done"), ("psych_eval.cleared", "Psychologically cleared"),
+    ("anticoagulated", "Anticoagulated"), ("opioid_mme_per_day", "Opioid MME per day"), ("icd10_codes", "ICD-10 codes"),
+]
+# The list facts: each entry's columns.
+LISTS = [
+    ("conservative_care", "Conservative care", ["modality", "status", "weeks", "response"]),
+    ("imaging", "Imaging", ["modality", "region", "findings"]),
+    ("prior_procedures", "Prior procedures", ["type", "relief_percent", "relief_weeks"]),
+    ("red_flags", "Red flags", ["flag", "present"]),
+]
+TABLE = 'style="margin:0 0 1em 0;min-width:30em"'
+
+
+def _shown(value) -> str:
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    return str(value).replace("_", " ")
+
+
+def _scalar(facts: dict, path: str):
+    value = facts
+    for key in path.split("."):
+        value = (value or {}).get(key)
+    return value
+
+
+def facts_table(facts: dict) -> SafeString:
+    """A ClinicalFacts document as tables a reviewer can read: every value is escaped."""
+    scalars = format_html_join(
+        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+        ((label, _shown(_scalar(facts, path)), (facts.get("evidence") or {}).get(path, {}).get("text", ""))
+         for path, label in SCALARS),
+    )
+    parts = [format_html("<table {}><thead><tr><th>Fact</th><th>Value</th><th>Read from</th></tr></thead>"
+                         "<tbody>{}</tbody></table>", SafeString(TABLE), scalars)]
+    for name, title, columns in LISTS:
+        entries = facts.get(name) or []
+        if not entries:
+            parts.append(format_html("<p><strong>{}</strong>: none found.</p>", title))
+            continue
+        head = format_html_join("", "<th>{}</th>", ((c.replace("_", " ").capitalize(),) for c in [*columns, "read_from"]))
+        rows = format_html_join(
+            "", "<tr>{}</tr>",
+            ((format_html_join("", "<td>{}</td>", ((_shown(e.get(c)),) for c in columns))
+              + format_html("<td>{}</td>", (e.get("evidence") or {}).get("text", "")),) for e in entries),
+        )
+        parts.append(format_html("<table {}><caption>{}</caption><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+                                 SafeString(TABLE), title, head, rows))
+    return SafeString("".join(parts))
+
 
 @admin.register(DocumentReference)
 class NoteAdmin(DocumentReferenceAdmin):
@@ -24,14 +84,25 @@ class NoteAdmin(DocumentReferenceAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "note_with_evidence", "extracted_facts"]
 
+    def get_fieldsets(self, request, obj=None):
+        # What staff open a note for comes first, above the record's fields and its FHIR JSON.
+        ours = ["note_with_evidence", "extracted_facts"]
+        fieldsets = [(name, {**options, "fields": [f for f in options["fields"] if f not in ours]})
+                     for name, options in super().get_fieldsets(request, obj)]
+        if obj is None:
+            return fieldsets
+        return [("What note understanding found", {"fields": ours}), *fieldsets]
+
     @admin.display(description="Note, with the evidence of its facts marked")
     def note_with_evidence(self, obj):
         if obj is None or obj.pk is None:
             return "-"
         found = latest_facts(obj.pk)
+        # highlight() escapes the note; without facts the plain text is escaped here.
         body = highlight(obj.text, found.facts) if found else obj.text
         return format_html(
-            '<div class="note-text" style="white-space:pre-wrap;max-width:60em;font-family:serif">{}</div>', body
+            '<div class="note-text" style="white-space:pre-wrap;max-width:60em;font-family:serif;'
+            'line-height:1.5">{}</div>', body
         )
 
     @admin.display(description="Facts")
@@ -41,10 +112,11 @@ class NoteAdmin(DocumentReferenceAdmin):
         found = latest_facts(obj.pk)
         if found is None:
             return "Not read yet."
+        # Dates are formatted before format_html, which escapes its arguments to strings first.
         return format_html(
-            "<p>Extractor {} on {:%Y-%m-%d %H:%M}</p><pre style='white-space:pre-wrap'>{}</pre>",
-            found.extractor_version, found.extracted_at,
-            json.dumps({k: v for k, v in found.facts.items() if k != "evidence"}, indent=2),
+            "<p>Read by extractor {} on {}. A draft: check each fact against the marked evidence.</p>{}",
+            found.extractor_version, timezone.localtime(found.extracted_at).strftime("%Y-%m-%d %H:%M"),
+            facts_table(found.facts),
         )
 
 
