@@ -17,8 +17,10 @@ COPY priorauth ./priorauth
 COPY documentation ./documentation
 COPY billing ./billing
 COPY manage.py ./
+COPY docker ./docker
+# Static files as production serves them (hashed names and their manifest): docker/collectstatic.
 RUN pip install --no-cache-dir . \
- && PRACOPS_ENV=build DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput
+ && sh docker/collectstatic
 
 USER pracops
 EXPOSE 8000
