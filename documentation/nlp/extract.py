@@ -33,12 +33,12 @@ def extract_facts(text: str, *, note_date: datetime.date | None = None) -> dict:
     if not any(character.isalnum() for character in text[:200_000]) and not any(c.isalnum() for c in text):
         return facts
     note = read_note(text)
+    extract_exam(note, facts)  # first: where the pain is depends on the SI provocation tests
     extract_pain(note, facts, date)
     extract_function(note, facts)
     extract_conservative_care(note, facts, date)
     extract_imaging(note, facts)
     extract_procedures(note, facts, date)
-    extract_exam(note, facts)
     extract_psych(note, facts)
     extract_red_flags(note, facts)
     extract_anticoagulation(note, facts)

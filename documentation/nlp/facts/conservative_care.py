@@ -224,6 +224,9 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
                     mention.current or mention.section == "medications" or CURRENT_WORDS.search(text)):
                 status = "completed"
             weeks = _weeks(note, clause, clause_start, mention, neighbours, sentence.start, note_date)
+            shared = _coordinated_share(note, clause, clause_start + sentence.start, mention, peers)
+            if shared is not None:
+                weeks, response = shared
         entry = {"modality": modality, "status": status, "weeks": weeks, "response": response,
                  "evidence": evidence(note.text, mention.start, mention.end)}
         entries[modality] = _merge(entries.get(modality), entry)
@@ -298,7 +301,10 @@ def _weeks(note: ReadNote, clause: str, clause_start: int, mention: Mention, nei
             continue
         start, end = duration.start + clause_start + base, duration.end + clause_start + base
         distance = _distance(mention, start, end)
-        if any(_distance(n, start, end) < distance for n in neighbours if n is not mention):
+        owner = _sig_owner(note, [mention, *neighbours], start)
+        if owner is not None and owner is not mention:
+            continue
+        if owner is None and any(_distance(n, start, end) < distance for n in neighbours if n is not mention):
             continue
         if best is None or distance < best[0]:
             best = (distance, round(duration.weeks(), 2))
@@ -309,6 +315,59 @@ def _weeks(note: ReadNote, clause: str, clause_start: int, mention: Mention, nei
             if months is not None:
                 return round(months * WEEKS_PER_MONTH, 2)
     return best[1] if best else None
+
+
+# What may stand between two care items of one list: the first one's dose, sig and duration, then
+# "and", "or" or a comma ("naproxen 500 mg BID for 3 months and gabapentin 300 mg TID").
+_SIG_WORD = (r"(?:\d+(?:\.\d+)?|mg|mcg|g|ml|%|/|-|x|×|~|bid|tid|qid|qd|qhs|hs|prn|po|daily|nightly|twice|once|three|four"
+             r"|times|a|per|day|days|weeks?|wks?|months?|mos?|years?|yrs?|for|over|about|approximately|as|needed|at|bedtime"
+             r"|up|to|every|hours?|q\d+h?|tabs?|tablets?|caps?|capsules?)")
+CONJUNCTION_GAP = re.compile(rf"[\s(),]*(?:{_SIG_WORD}\b[\s(),]*)*?(?:,\s*(?:and|or)?|and|or|&|plus)\s+(?:also\s+|then\s+)?", re.I)
+SIG_ONLY = re.compile(rf"[\s(),]*(?:{_SIG_WORD}\b[\s(),]*)*", re.I)
+
+
+def _sig_owner(note: ReadNote, items: list[Mention], position: int) -> Mention | None:
+    """The item whose dose and sig run on to ``position`` ("naproxen 500 mg BID for 3 months"): a
+    duration there is that item's, though the next item ("and gabapentin") is nearer."""
+    before = [m for m in items if m.end <= position]
+    nearest = max(before, key=lambda m: m.end, default=None)
+    if nearest is not None and SIG_ONLY.fullmatch(note.text, nearest.end, position):
+        return nearest
+    return None
+
+
+def _coordinated_share(note: ReadNote, clause: str, base: int, mention: Mention,
+                       peers: list[Mention]) -> tuple[float | None, str | None] | None:
+    """(weeks, response) of a care item listed with others before one shared predicate: "naproxen 500
+    mg BID for 3 months and gabapentin 300 mg TID gave minimal relief" says both the duration and the
+    response of both. Each item keeps what its own part of the list says; what it leaves out comes
+    from the others. None when the item is not in such a list."""
+    items = sorted({m.start: m for m in [mention, *peers]}.values(), key=lambda m: m.start)
+    # The run of items around the mention that only a conjunction (after a dose and sig) separates.
+    group = [items[0]]
+    for item in items[1:]:
+        if CONJUNCTION_GAP.fullmatch(note.text, group[-1].end, item.start):
+            group.append(item)
+        elif mention in group:
+            break
+        else:
+            group = [item]
+    if len(group) < 2 or mention not in group:
+        return None
+    last_end = group[-1].end - base
+    predicate = [r for r in note.memo(_responses, clause) if r[1] >= last_end]
+    if not predicate:
+        return None
+    name, predicate_start, _ = min(predicate, key=lambda r: r[1])
+    ends = [m.start - base for m in group[1:]] + [predicate_start]
+    parts = [(m.end - base, end) for m, end in zip(group, ends)]
+    weeks_of = [[round(d.weeks(), 2) for d in durations(clause[start:end])] for start, end in parts]
+    stated = {w for found in weeks_of for w in found}
+    own = weeks_of[group.index(mention)]
+    weeks = own[0] if own else (stated.pop() if len(stated) == 1 else None)
+    start, end = parts[group.index(mention)]
+    responses = note.memo(_responses, clause[start:end])
+    return weeks, (responses[0][0] if responses else name)
 
 
 def _merge(old: dict | None, new: dict) -> dict:

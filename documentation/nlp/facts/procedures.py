@@ -116,12 +116,26 @@ TODAY = re.compile(r"[^.;\n]{0,20}?\btoday\b", re.I)
 _DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b")
 
 
+# "Psychological evaluation completed, cleared for spinal cord stimulator trial", "candidate for RFA",
+# "awaiting the lumbar RFA": the procedure is what a step leads to, still to come, whatever was done
+# before it in the clause.
+LEADS_TO = re.compile(r"\b(?:cleared|clearance|candidate|candidacy|approved|approval|eligible|appropriate|ready|referred"
+                      r"|scheduled|in\s+preparation|planning|planned|proceed|proceeding)\s+(?:for|to|with)\b"
+                      r"|\b(?:pending|awaiting)\b", re.I)
+
+
 def _done(note: ReadNote, mention: Mention) -> bool:
     if mention.negated or mention.family:
         return False
     sentence = note.sentence_of(mention)
     start, _ = _clause(sentence.text, mention.start - sentence.start)
-    done_before = DONE_BEFORE.search(sentence.text[start:mention.start - sentence.start])
+    before = sentence.text[start:mention.start - sentence.start]
+    leads = [match.end() for match in LEADS_TO.finditer(before)]
+    if leads:
+        before = before[leads[-1]:]
+        if not DONE_BEFORE.search(before):
+            return False
+    done_before = DONE_BEFORE.search(before)
     if mention.affirmed:
         return bool(done_before) or not TODAY.match(note.text, mention.end, mention.end + 30)
     return bool(done_before)

@@ -184,3 +184,21 @@ def test_pain_duration_phrasings(facts_of, note, expected):
 ])
 def test_regions_named_with_the_pain(facts_of, note, regions):
     assert facts_of(note)["pain"]["regions"] == regions
+
+
+@pytest.mark.parametrize("note, regions", [
+    # the demo's Okafor note: buttock pain the SI provocation tests localise to the joint
+    ("Right buttock pain for 5 months. 4 of 5 SI provocative tests positive. Physical therapy for 8 weeks with "
+     "partial relief. NRS 8/10. Plan: right SI joint injection under fluoroscopy.", ["sacroiliac"]),
+    ("Pain in the left buttock since a fall.\nExam: FABER positive, Gaenslen positive, thigh thrust positive.",
+     ["sacroiliac"]),
+    # too few positive tests, or none: buttock pain alone names no region
+    ("Right buttock pain for 5 months. 2 of 5 SI provocative tests positive.", []),
+    ("Right buttock pain for 5 months. NRS 6/10.", []),
+    # buttock pain with leg pain from the lumbar spine stays lumbar
+    ("Low back pain radiating to the right buttock and calf. SI provocation 0/5.", ["lumbar"]),
+    # denied buttock pain is not the complaint
+    ("Neck pain. No buttock pain. FABER, Gaenslen and thigh thrust positive.", ["cervical"]),
+])
+def test_buttock_pain_is_sacroiliac_when_si_provocation_localises_it(facts_of, note, regions):
+    assert facts_of(note)["pain"]["regions"] == regions

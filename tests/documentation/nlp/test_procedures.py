@@ -107,3 +107,19 @@ def test_a_payer_denying_the_repeat_does_not_undo_the_first(facts_of):
 ])
 def test_requested_and_considered_procedures_are_not_prior(facts_of, note):
     assert {p["type"] for p in facts_of(note)["prior_procedures"]} <= {"genicular_block"}
+
+
+@pytest.mark.parametrize("note", [
+    # the demo's Novak note: the evaluation was completed; the trial is what it clears him for
+    "Psychological evaluation completed, cleared for spinal cord stimulator trial.",
+    "Had his psychology visit last week and is a candidate for an SCS trial.",
+    "She completed her labs, scheduled for a right SI joint injection.",
+    "Received medical clearance, awaiting the lumbar RFA.",
+])
+def test_a_procedure_a_past_step_leads_to_is_not_prior(facts_of, note):
+    assert facts_of(note)["prior_procedures"] == []
+
+
+def test_a_procedure_done_after_another_step_is_still_prior(facts_of):
+    facts = facts_of("Psychological evaluation completed. Underwent an SCS trial in 2024 with 60% relief.")
+    assert relief(facts) == [("scs_trial", 60, None)]

@@ -47,3 +47,10 @@ def test_a_psychologists_letter_states_its_result_far_from_the_evaluation(facts_
 def test_medical_clearance_far_from_a_psych_evaluation_is_not_psychological(facts_of):
     note = "Psych evaluation pending.\n\nCardiology: medically cleared to proceed."
     assert facts_of(note)["psych_eval"] == {"done": False, "cleared": None}
+
+
+def test_cleared_for_a_trial_is_a_clearance_and_not_a_prior_trial(facts_of):
+    facts = facts_of("Failed medications, PT and two epidural injections. Psychological evaluation completed, "
+                     "cleared for spinal cord stimulator trial.")
+    assert facts["psych_eval"] == {"done": True, "cleared": True}
+    assert "scs_trial" not in {p["type"] for p in facts["prior_procedures"]}
