@@ -24,6 +24,7 @@ migrate: install
 
 demo: install
 	$(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py read_notes  # notes an older extractor read (loading again leaves them unchanged)
 
 test: install
 	$(PY) -m pytest

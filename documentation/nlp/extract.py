@@ -19,8 +19,9 @@ from documentation.nlp.facts.pain import extract_pain
 from documentation.nlp.facts.procedures import extract_procedures
 from documentation.nlp.note import read_note
 
-# Changes whenever the rules or the code change what is extracted.
-EXTRACTOR_VERSION = "1.7.0"
+# Changes whenever the rules or the code change what is extracted, so that notes are read again
+# (read_notes); tests/documentation/test_extractor_version.py holds it to that (nlp/fingerprint.py).
+EXTRACTOR_VERSION = "1.8.0"
 
 
 def extract_facts(text: str, *, note_date: datetime.date | None = None) -> dict:
