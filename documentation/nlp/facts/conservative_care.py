@@ -323,6 +323,7 @@ _SIG_WORD = (r"(?:\d+(?:\.\d+)?|mg|mcg|g|ml|%|/|-|x|×|~|bid|tid|qid|qd|qhs|hs|p
              r"|times|a|per|day|days|weeks?|wks?|months?|mos?|years?|yrs?|for|over|about|approximately|as|needed|at|bedtime"
              r"|up|to|every|hours?|q\d+h?|tabs?|tablets?|caps?|capsules?)")
 CONJUNCTION_GAP = re.compile(rf"[\s(),]*(?:{_SIG_WORD}\b[\s(),]*)*?(?:,\s*(?:and|or)?|and|or|&|plus)\s+(?:also\s+|then\s+)?", re.I)
+RELATIVE_PRONOUN = re.compile(r"\b(?:which|that|who)\b", re.I)
 SIG_ONLY = re.compile(rf"[\s(),]*(?:{_SIG_WORD}\b[\s(),]*)*", re.I)
 
 
@@ -359,6 +360,8 @@ def _coordinated_share(note: ReadNote, clause: str, base: int, mention: Mention,
     if not predicate:
         return None
     name, predicate_start, _ = min(predicate, key=lambda r: r[1])
+    if RELATIVE_PRONOUN.search(clause, last_end, predicate_start):
+        return None  # "..., and gabapentin, which he stopped after a month": said of the last item only
     ends = [m.start - base for m in group[1:]] + [predicate_start]
     parts = [(m.end - base, end) for m, end in zip(group, ends)]
     weeks_of = [[round(d.weeks(), 2) for d in durations(clause[start:end])] for start, end in parts]
