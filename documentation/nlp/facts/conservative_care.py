@@ -226,7 +226,8 @@ def extract_conservative_care(note: ReadNote, facts: dict, note_date: datetime.d
             weeks = _weeks(note, clause, clause_start, mention, neighbours, sentence.start, note_date)
             shared = _coordinated_share(note, clause, clause_start + sentence.start, mention, peers)
             if shared is not None:
-                weeks, response = shared
+                shared_weeks, response = shared
+                weeks = weeks if shared_weeks is None else shared_weeks
         entry = {"modality": modality, "status": status, "weeks": weeks, "response": response,
                  "evidence": evidence(note.text, mention.start, mention.end)}
         entries[modality] = _merge(entries.get(modality), entry)
@@ -342,7 +343,7 @@ def _coordinated_share(note: ReadNote, clause: str, base: int, mention: Mention,
     """(weeks, response) of a care item listed with others before one shared predicate: "naproxen 500
     mg BID for 3 months and gabapentin 300 mg TID gave minimal relief" says both the duration and the
     response of both. Each item keeps what its own part of the list says; what it leaves out comes
-    from the others. None when the item is not in such a list."""
+    from the others (weeks None: the list states none). None when the item is not in such a list."""
     items = sorted({m.start: m for m in [mention, *peers]}.values(), key=lambda m: m.start)
     # The run of items around the mention that only a conjunction (after a dose and sig) separates.
     group = [items[0]]

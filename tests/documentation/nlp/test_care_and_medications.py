@@ -43,6 +43,11 @@ def test_a_relative_clause_after_the_last_item_is_said_of_that_item_only(facts_o
     assert care(facts, "oral_steroid")["weeks"] is None
 
 
+def test_a_list_that_states_no_duration_leaves_one_said_after_its_predicate(facts_of):
+    facts = facts_of("Massage and chiropractic failed over 6 weeks.")
+    assert care(facts, "chiropractic")["weeks"] == 6.0
+
+
 def test_a_duration_without_a_shared_predicate_stays_with_its_item(facts_of):
     facts = facts_of("Tried ibuprofen for 2 weeks and gabapentin.")
     assert care(facts, "nsaid")["weeks"] == 2.0
