@@ -69,11 +69,14 @@ class AuditedAdminMixin:
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if request.method == "GET" and getattr(response, "status_code", 200) == 200:
-            shown = []
+            shown, patients = [], []
             cl = (getattr(response, "context_data", None) or {}).get("cl")
             if cl is not None:
                 shown = [f"{getattr(o, 'resource_type', '')}/{getattr(o, 'fhir_id', o.pk)}" for o in cl.result_list]
-            self._audit(request, "E", query=request.META.get("QUERY_STRING", ""), entities=shown)
+                # Each list's patient is select_related, so this costs no query per row.
+                patients = [self.patient_id_of(o) for o in cl.result_list]
+            self._audit(request, "E", query=request.META.get("QUERY_STRING", ""), entities=shown,
+                        patients=patients)
         return response
 
     def get_search_results(self, request, queryset, search_term):

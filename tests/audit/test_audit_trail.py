@@ -263,6 +263,19 @@ def test_the_admins_audit_trail_pages_audit_their_own_reading(client, staff, enc
 # --- searches that show several patients ------------------------------------------------------
 
 
+def test_an_admin_list_of_several_patients_records_is_found_by_each_patient(client, staff):
+    first, second = PatientFactory(), PatientFactory()
+    for patient in (first, second):
+        EncounterFactory(patient=patient)
+    mark = last_pk()
+
+    assert client.get("/admin/records/encounter/").status_code == 200
+
+    [event] = events_since(mark)
+    for patient in (first, second):
+        assert list(audit_events(patient_id=patient["id"])) == [event]
+
+
 def test_a_search_returning_several_patients_is_found_by_each_patient(api_as):
     first, second, unread = PatientFactory(), PatientFactory(), PatientFactory()
     for patient in (first, second):
