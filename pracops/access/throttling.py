@@ -20,3 +20,25 @@ class AnonymousRateThrottle(AnonRateThrottle):
 
     def get_rate(self) -> str | None:
         return settings.API_THROTTLE_RATES.get(self.scope)
+
+
+class RefusedLoginThrottle(AnonRateThrottle):
+    """Calls refused 401 (no, bad or expired token), counted per address.
+
+    DRF checks permissions and tokens before rates, so without this a caller could try
+    tokens, or call the REST API without one, as fast as it liked. Same rate as anonymous
+    calls, counted apart from them.
+    """
+
+    scope = "refused_login"
+
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATES.get("anonymous")
+
+
+def refused_login_wait(request, view) -> float | None:
+    """Count a refused call against its address: None while under the rate, else seconds to wait."""
+    throttle = RefusedLoginThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return throttle.wait() or 1.0

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pracops.access.roles import allowed, reach_of
+from pracops.access.throttling import refused_login_wait
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import (
     failed_login_detail, record_access, record_bundle, record_bundle_entries, record_failed_login,
@@ -136,6 +137,11 @@ class FhirView(APIView):
             record_failed_login(source=AuditEvent.Source.FHIR_API, request=self.request,
                                 detail=failed_login_detail(exc),
                                 resource_type=self.audit_type or self.kwargs.get("resource_type", ""))
+            wait = refused_login_wait(self.request, self)
+            if wait is not None:
+                status = 429
+                outcome = operation_outcome([Issue("throttled", "too many refused calls; try again later")])
+                exc.wait = wait
         response = Response(outcome, status=status)
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="pracops"'

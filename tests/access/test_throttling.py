@@ -54,3 +54,18 @@ def test_unlimited_when_no_rate_is_set(api, settings):
     settings.API_THROTTLE_RATES = {"client": None, "anonymous": None}
 
     assert {api.get("/fhir/Patient").status_code for _ in range(20)} == {200}
+
+
+@pytest.mark.parametrize(("path", "headers"), [
+    ("/api/me/", {}),  # the REST API refuses a call without a token before counting rates
+    ("/api/me/", {"Authorization": "Bearer " + "0" * 64}),
+    ("/fhir/Patient", {"Authorization": "Bearer " + "0" * 64}),  # trying tokens
+])
+def test_refused_calls_are_limited_per_address(anonymous, rates, path, headers):
+    statuses = [anonymous.get(path, **headers).status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]
+    response = anonymous.get(path, **headers)
+    assert int(response["Retry-After"]) > 0
+    body = response.json()
+    assert body.get("resourceType") == "OperationOutcome" or body["error"]["code"] == "throttled"
