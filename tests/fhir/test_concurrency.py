@@ -131,3 +131,17 @@ def test_concurrent_note_readers_store_each_score_once():
 
     assert Counter(results)["created"] == 1
     assert Observation.objects.filter(identifiers__value="note-1/pain.score").count() == 1
+
+
+def test_concurrent_puts_to_a_new_id_create_it_once_and_update_it_after(integration):
+    sent = PatientFactory.build(id="ehr-race-7")
+
+    def put(i: int):
+        body = {**sent, "name": [{"family": "Racer", "given": [f"Number{i}"]}]}
+        return in_thread(integration).put("/fhir/Patient/ehr-race-7", body)
+
+    responses = at_once(put)
+
+    assert Counter(r.status_code for r in responses) == {201: 1, 200: THREADS - 1}
+    assert sorted(int(r.json()["meta"]["versionId"]) for r in responses) == list(range(1, THREADS + 1))
+    assert Patient.objects.get(fhir_id="ehr-race-7").version_id == THREADS

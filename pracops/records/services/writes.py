@@ -169,9 +169,10 @@ class UnitOfWork:
         The stored records a unit may change are locked here, for the rest of the transaction:
         a concurrent unit waits, then sees this one's version.
         """
-        by_type: dict[str, list[Operation]] = defaultdict(list)
+        by_type: dict[str, list[Operation]] = {t: [] for t in SUPPORTED_TYPES}  # types lock in one order
         for op in self.ops:
             by_type[op.resource_type].append(op)
+        by_type = {t: ops for t, ops in by_type.items() if ops}
         if self.policy.upsert:
             for op in self.ops:
                 if op.method == "POST" and op.resource.get("id") and FHIR_ID.match(op.resource["id"]):
@@ -179,7 +180,7 @@ class UnitOfWork:
         lock_match_keys(self._match_keys())
         self._load_stored_many({
             KINDS[resource_type]: {op.fhir_id for op in ops if op.fhir_id}
-            for resource_type, ops in sorted(by_type.items(), key=lambda item: SUPPORTED_TYPES.index(item[0]))
+            for resource_type, ops in by_type.items()
         }, lock=True)
         matches = self._identifier_matches(by_type) if self.policy.upsert else {}
         for resource_type, ops in by_type.items():
@@ -280,10 +281,12 @@ class UnitOfWork:
         """What each type's creates are matched on, for ``lock_match_keys``: type -> values.
 
         A conditional create is matched on its ``ifNoneExist`` identifier; an upsert on the
-        ids and identifiers its resources carry.
+        ids and identifiers its resources carry; a PUT (which creates at a new id) on its id.
         """
         keys: dict[str, set[str]] = defaultdict(set)
         for op in self.ops:
+            if op.method == "PUT" and op.fhir_id:
+                keys[op.resource_type].add(f"id={op.fhir_id}")
             if op.method != "POST":
                 continue
             if op.if_none_exist is not None:
