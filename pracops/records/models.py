@@ -60,6 +60,53 @@ class ResourceIdentifier(models.Model):
         return f"{self.system}|{self.value}" if self.system else self.value
 
 
+class SearchToken(models.Model):
+    """A code a record is found by in a token search (every coding of a CodeableConcept, ...).
+
+    The search index: written with the record by the unit of work, from the resource JSON and
+    the parameter paths in ``pracops.records.search``. A table beside the records rather than
+    columns on them, because a record has any number of codings, names and contact points.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    param = models.CharField(max_length=64)
+    system = models.CharField(max_length=255, blank=True, default="")
+    code = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["content_type", "param", "code"], name="search_token_code"),
+            models.Index(fields=["content_type", "object_id"], name="search_token_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.param}={self.system}|{self.code}"
+
+
+class SearchString(models.Model):
+    """A string a record is found by: ``normalized`` for the default and :contains, ``exact`` for :exact."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    param = models.CharField(max_length=64)
+    normalized = models.CharField(max_length=255)
+    exact = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [
+            # varchar_pattern_ops: PostgreSQL uses the index for LIKE 'value%' whatever the collation.
+            models.Index(fields=["content_type", "param", "normalized"], name="search_string_value",
+                         opclasses=["int4_ops", "varchar_pattern_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["content_type", "object_id"], name="search_string_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.param}={self.exact}"
+
+
 class FhirRecord(models.Model):
     """What every stored FHIR resource has: a public id, a version and the resource JSON."""
 
@@ -70,6 +117,9 @@ class FhirRecord(models.Model):
     last_updated = models.DateTimeField(default=timezone.now, db_index=True)
     resource = ResourceJSONField(default=dict, help_text="The resource as received, less id and meta.")
     identifiers = GenericRelation(ResourceIdentifier)
+    # Deleting a record deletes its index rows.
+    search_tokens = GenericRelation(SearchToken)
+    search_strings = GenericRelation(SearchString)
 
     class Meta:
         abstract = True

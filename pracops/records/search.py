@@ -14,12 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Callable
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 
 from pracops.fhir.outcome import FhirError, Issue
+from pracops.fhir.search_values import STRING_LENGTH, normalized
+from pracops.records.models import SearchString, SearchToken
+from pracops.records.registry import KINDS
 
 _PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 _DATE = re.compile(
@@ -64,11 +69,12 @@ class SearchParam:
     name: str
     type: str  # string, token, date, reference, quantity
     documentation: str
-    build: Callable[[str, str, str], Q]  # (name, modifier, value) -> Q
+    build: Callable[[str, str, str], Q] | None  # (name, modifier, value) -> Q; None: matched in the index
     code: str = ""  # the R4 SearchParameter's code when it differs from the name (an alias)
     sort: str = ""  # the column ``_sort`` orders by; empty: not sortable
     target: str = ""  # reference parameters: the type referred to
     fk: str = ""  # reference parameters: the foreign key holding the reference
+    path: str = ""  # indexed parameters: where in the resource its values are (pracops.fhir.search_values)
 
     def with_(self, **changes) -> "SearchParam":
         return replace(self, **changes)
@@ -122,20 +128,80 @@ def string_param(name: str, *fields: str, doc: str = "") -> SearchParam:
     return SearchParam(name, "string", doc or f"Starts with, case-insensitive ({', '.join(fields)})", build)
 
 
-def words_param(name: str, field: str, doc: str) -> SearchParam:
-    """A string search over any word of a space-separated, lower-cased text column."""
+def indexed_string(name: str, path: str, doc: str, *, sort: str = "") -> SearchParam:
+    """A string search over the search index: starts with, ignoring case and accents; :exact, :contains."""
+    return SearchParam(name, "string", doc, None, path=path, sort=sort)
+
+
+def indexed_token(name: str, path: str, doc: str) -> SearchParam:
+    """A token search over every coding (identifier, code) at ``path``: code, system|code, |code, system|; :not."""
+    return SearchParam(name, "token", doc, None, path=path)
+
+
+def _index_match(resource_type: str, param: SearchParam, modifier: str, value: str) -> Q:
+    """The records whose index rows for ``param`` match the value (a subquery: no duplicate rows)."""
+    content_type = ContentType.objects.get_for_model(KINDS[resource_type].model)
+    if param.type == "token":
+        if modifier not in ("", "not"):
+            raise bad_value(param.name, value, f"the modifier :{modifier} is not supported")
+        rows = SearchToken.objects.filter(content_type=content_type, param=param.code or param.name)
+        if "|" in value:
+            system, _, code = value.partition("|")
+            rows = rows.filter(system=system, **({"code": code} if code else {}))
+        else:
+            rows = rows.filter(code=value)
+    else:
+        rows = SearchString.objects.filter(content_type=content_type, param=param.code or param.name)
+        if modifier == "exact":
+            rows = rows.filter(exact=value[:STRING_LENGTH])
+        elif modifier == "contains":
+            rows = rows.filter(normalized__contains=normalized(value))
+        elif modifier == "":
+            rows = rows.filter(normalized__startswith=normalized(value)[:STRING_LENGTH])
+        else:
+            raise bad_value(param.name, value, f"the modifier :{modifier} is not supported")
+    return Q(pk__in=rows.values("object_id"))
+
+
+def quantity_param(name: str, number_field: str, unit_field: str, element: str, doc: str) -> SearchParam:
+    """Quantity search, ``[prefix]number[|system|code]``, on a number column and the Quantity's system and code.
+
+    Without a prefix a number matches at its precision: 5.4 finds [5.35, 5.45) (R4 search 3.1.1.4.4).
+    """
 
     def build(pname: str, modifier: str, value: str) -> Q:
-        v = value.lower()
-        if modifier == "exact":
-            return Q(**{f"{field}__regex": rf"(^| ){re.escape(v)}( |$)"})
-        if modifier == "contains":
-            return Q(**{f"{field}__contains": v})
         if modifier:
             raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
-        return Q(**{f"{field}__startswith": v}) | Q(**{f"{field}__contains": f" {v}"})
+        prefix = value[:2] if value[:2] in _PREFIXES else "eq"
+        number_text, _, unit = (value[2:] if value[:2] in _PREFIXES else value).partition("|")
+        try:
+            number = Decimal(number_text)
+        except InvalidOperation as exc:
+            raise bad_value(pname, value, "expected [prefix]number[|system|code]") from exc
+        if not number.is_finite():
+            raise bad_value(pname, value, "expected a finite number")
+        half = Decimal(1).scaleb(number.as_tuple().exponent) / 2
+        lo, hi = number - half, number + half
+        field = number_field
+        q = {
+            "eq": Q(**{f"{field}__gte": lo, f"{field}__lt": hi}),
+            "ne": ~Q(**{f"{field}__gte": lo, f"{field}__lt": hi}) & Q(**{f"{field}__isnull": False}),
+            "gt": Q(**{f"{field}__gt": number}), "sa": Q(**{f"{field}__gt": number}),
+            "lt": Q(**{f"{field}__lt": number}), "eb": Q(**{f"{field}__lt": number}),
+            "ge": Q(**{f"{field}__gte": number}), "le": Q(**{f"{field}__lte": number}),
+            "ap": Q(**{f"{field}__gte": number - abs(number) / 10, f"{field}__lte": number + abs(number) / 10}),
+        }[prefix]
+        if unit:
+            system, _, code = unit.partition("|") if "|" in unit else ("", "", unit)
+            if system:
+                q &= Q(**{f"resource__{element}__system": system})
+            if code:
+                # the code, or without a system the unit as written (R4: "matches code or unit")
+                q &= Q(**{f"resource__{element}__code": code}) | (
+                    Q(**{unit_field: code}) if not system else Q(pk__in=[]))
+        return q
 
-    return SearchParam(name, "string", doc, build)
+    return SearchParam(name, "quantity", doc, build)
 
 
 def token_param(name: str, code_field: str, system_field: str | None = None, doc: str = "") -> SearchParam:
@@ -250,10 +316,30 @@ def _clinical(code_doc: str, extra: list[SearchParam] = (), *, date: SearchParam
         reference_param("patient", "patient", "Patient"),
         reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
         reference_param("encounter", "encounter", "Encounter"),
-        token_param("code", "code", "code_system", doc=code_doc),
+        indexed_token("code", "code", code_doc),
         date or date_param("date", "date", "date_end"),
         token_param("status", "status"),
         *extra,
+    ]
+
+
+def _names(resource_type: str) -> list[SearchParam]:
+    """HumanName searches: over every name and its text, ignoring accents and case."""
+    return [
+        indexed_string("name", "name", f"Any part of any name (family, given, prefix, suffix, text) of the {resource_type}"),
+        indexed_string("family", "name.family", "A family name, of any name", sort="family"),
+        indexed_string("given", "name.given", "A given name, of any name", sort="given"),
+    ]
+
+
+def _contacts() -> list[SearchParam]:
+    return [
+        indexed_string("address", "address", "Any part of any address (line, city, state, postal code, country, text)"),
+        indexed_string("address-city", "address.city", "A city of any address"),
+        indexed_string("address-state", "address.state", "A state of any address"),
+        indexed_string("address-postalcode", "address.postalCode", "A postal code of any address"),
+        indexed_token("phone", "telecom.where(system='phone')", "A phone number (as written)"),
+        indexed_token("email", "telecom.where(system='email')", "An email address"),
     ]
 
 
@@ -262,13 +348,9 @@ SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
     for resource_type, params in {
         "Organization": [*_common(), string_param("name", "name").with_(sort="name"),
                          token_param("type", "kind", doc="prov (provider) or pay (payer)")],
-        "Practitioner": [*_common(), string_param("name", "family", "given"),
-                         string_param("family", "family").with_(sort="family"), string_param("given", "given")],
+        "Practitioner": [*_common(), *_names("Practitioner"), *_contacts()],
         "Patient": [
-            *_common(),
-            words_param("name", "name_text", "Any part of any name, starts with"),
-            string_param("family", "family").with_(sort="family"),
-            string_param("given", "given").with_(sort="given"),
+            *_common(), *_names("Patient"), *_contacts(),
             date_param("birthdate", "birth_date", as_date=True, doc="Date of birth"),
             token_param("gender", "gender"),
         ],
@@ -287,30 +369,47 @@ SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
                        doc="The encounter period; one without an end is ongoing"),
             token_param("status", "status"),
             token_param("class", "class_code"),
+            indexed_token("type", "type", "Any coding of any type"),
             reference_param("practitioner", "practitioner", "Practitioner"),
             reference_param("service-provider", "service_provider", "Organization"),
         ],
-        "Condition": _clinical("ICD-10-CM (or other) code, system|code", [
+        "Condition": _clinical("Any coding of the code: ICD-10-CM, SNOMED CT, ...; system|code", [
             date_param("onset-date", "date", doc="The onset (onsetDateTime or onsetPeriod.start)"),
+            indexed_token("clinical-status", "clinicalStatus", "active, recurrence, relapse, inactive, remission, resolved"),
+            indexed_token("verification-status", "verificationStatus", "confirmed, provisional, refuted, ..."),
+            indexed_token("category", "category", "problem-list-item, encounter-diagnosis, ..."),
         ], date=date_param("date", "date", "date_end", doc="The onset to the abatement (as onset-date)")
               .with_(code="onset-date")),
-        "Procedure": _clinical("CPT/HCPCS (or other) code, system|code", date=date_param(
+        "Procedure": _clinical("Any coding of the code: CPT, HCPCS, SNOMED CT, ...; system|code", date=date_param(
             "date", "date", "date_end", ongoing=_period_of("performedPeriod"),
             doc="When performed; a performedPeriod without an end is ongoing")),
-        "ServiceRequest": _clinical("CPT/HCPCS code of the ordered procedure, system|code",
+        "ServiceRequest": _clinical("Any coding of the ordered procedure's code, system|code",
                                     [token_param("intent", "intent")], date=date_param(
             "date", "date", "date_end", ongoing=_period_of("occurrencePeriod"),
             doc="The occurrence (or authoredOn); an occurrencePeriod without an end is ongoing",
         ).with_(code="occurrence")),
-        "Observation": _clinical("LOINC code, e.g. http://loinc.org|72514-3 (pain severity)",
-                                 [token_param("category", "category")], date=date_param(
+        "Observation": _clinical("Any coding of the code, e.g. http://loinc.org|72514-3 (pain severity)", [
+            indexed_token("category", "category", "Any coding of any category (survey, vital-signs, ...)"),
+            quantity_param("value-quantity", "value_number", "value_unit", "valueQuantity",
+                           "The value: [prefix]number[|system|code], e.g. ge7 or 5.4|http://unitsofmeasure.org|mg"),
+        ], date=date_param(
             "date", "date", "date_end", ongoing=_period_of("effectivePeriod"),
             doc="The effective time; an effectivePeriod without an end is ongoing")),
-        "DocumentReference": _clinical("Note type (LOINC), system|code (as type)",
-                                       [token_param("type", "code", "code_system", doc="Note type")]),
+        "DocumentReference": _clinical("Any coding of the note type (as type), system|code", [
+            indexed_token("type", "type", "Any coding of the note type (LOINC)"),
+            indexed_token("category", "category", "Any coding of any category"),
+        ]),
     }.items()
 }
-SEARCH_PARAMS["DocumentReference"]["code"] = SEARCH_PARAMS["DocumentReference"]["code"].with_(code="type")
+# DocumentReference has no code; ``code`` is kept as a name for its type.
+SEARCH_PARAMS["DocumentReference"]["code"] = SEARCH_PARAMS["DocumentReference"]["type"].with_(
+    name="code", code="type")
+
+
+def indexed_params(resource_type: str) -> list[SearchParam]:
+    """The parameters a type's records are found by through the search index."""
+    return [p for p in SEARCH_PARAMS[resource_type].values() if p.path and p.name == (p.code or p.name)]
+
 
 # Parameters about the result rather than the match.
 RESULT_PARAMS = {"_count", "_offset", "_total", "_format", "_pretty", "_summary", "_elements", "_sort",
@@ -331,29 +430,71 @@ def search_filters(resource_type: str, params: list[tuple[str, str]], *,
 
     Unknown parameters are skipped, or a 400 when ``strict``.
     """
-    known = SEARCH_PARAMS[resource_type]
     filters: list[Q] = []
     applied: list[tuple[str, str]] = []
     for raw_name, raw_value in params:
         if raw_name in RESULT_PARAMS:
             continue
-        name, _, modifier = raw_name.partition(":")
-        param = known.get(name)
-        if param is None:
-            if strict:
-                raise unknown_parameter(resource_type, name)
-            continue
-        if modifier == "missing":
-            raise bad_value(raw_name, raw_value, "the modifier :missing is not supported")
-        values = [v for v in _split_commas(raw_value) if v != ""]
-        if not values:
-            raise bad_value(raw_name, raw_value, "a value is required")
-        alternatives = Q()
-        for value in values:
-            alternatives |= param.build(name, modifier, value)
-        filters.append(alternatives)
-        applied.append((raw_name, raw_value))
+        q = parameter_filter(resource_type, raw_name, raw_value, strict=strict)
+        if q is not None:
+            filters.append(q)
+            applied.append((raw_name, raw_value))
     return filters, applied
+
+
+def parameter_filter(resource_type: str, raw_name: str, raw_value: str, *, strict: bool = False) -> Q | None:
+    """The filter of one ``name[:modifier]=value``, chained (``patient.name``) or reverse-chained
+    (``_has:Observation:patient:code``); None for a parameter this server does not know (not strict).
+    """
+    if raw_name.startswith("_has:"):
+        return _reverse_chain(resource_type, raw_name, raw_value, strict=strict)
+    head, dot, rest = raw_name.partition(".")
+    name, _, modifier = head.partition(":")
+    param = SEARCH_PARAMS[resource_type].get(name)
+    if param is None:
+        if strict:
+            raise unknown_parameter(resource_type, name)
+        return None
+    if dot:
+        if param.type != "reference" or (modifier and modifier != param.target):
+            raise bad_value(raw_name, raw_value, f"{name} cannot be chained here; chain a reference parameter")
+        inner = parameter_filter(param.target, rest, raw_value, strict=strict)
+        if inner is None:
+            return None
+        return Q(**{f"{param.fk}__in": KINDS[param.target].model.objects.filter(inner).values("pk")})
+    if modifier == "missing":
+        raise bad_value(raw_name, raw_value, "the modifier :missing is not supported")
+    values = [v for v in _split_commas(raw_value) if v != ""]
+    if not values:
+        raise bad_value(raw_name, raw_value, "a value is required")
+    negated = modifier == "not" and param.type == "token"
+    if negated and param.build is not None:
+        raise bad_value(raw_name, raw_value, "the modifier :not is not supported on this parameter")
+    alternatives = Q()
+    for value in values:
+        if param.build is None:
+            alternatives |= _index_match(resource_type, param, "" if negated else modifier, value)
+        else:
+            alternatives |= param.build(name, modifier, value)
+    # code:not=a,b: neither a nor b
+    return ~alternatives if negated else alternatives
+
+
+def _reverse_chain(resource_type: str, raw_name: str, raw_value: str, *, strict: bool) -> Q | None:
+    """``_has:Type:reference:param=value``: the records some ``Type`` refers to and matches."""
+    parts = raw_name.split(":", 3)
+    if len(parts) != 4 or not all(parts):
+        raise bad_value(raw_name, raw_value, "expected _has:Type:reference:parameter")
+    _, other, reference, rest = parts
+    param = SEARCH_PARAMS[other].get(reference) if other in SEARCH_PARAMS else None
+    if param is None or param.type != "reference" or param.target != resource_type:
+        if strict:
+            raise bad_value(raw_name, raw_value, f"{other}:{reference} is not a reference to {resource_type}")
+        return None
+    inner = parameter_filter(other, rest, raw_value, strict=strict)
+    if inner is None:
+        return None
+    return Q(pk__in=KINDS[other].model.objects.filter(inner).values(param.fk))
 
 
 def sort_order(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False) -> list[OrderBy]:

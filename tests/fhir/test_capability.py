@@ -9,7 +9,7 @@ SUPPORTED = {"Organization", "Practitioner", "Patient", "Coverage", "Encounter",
              "ServiceRequest", "Observation", "DocumentReference"}
 
 # A value of each search parameter type that any type's parameter accepts.
-SAMPLE_VALUE = {"string": "a", "token": "x", "date": "ge2024-01-01", "reference": "some-id"}
+SAMPLE_VALUE = {"string": "a", "token": "x", "date": "ge2024-01-01", "reference": "some-id", "quantity": "ge5"}
 
 
 @pytest.fixture

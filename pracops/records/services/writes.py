@@ -32,6 +32,7 @@ from pracops.fhir.validation import validation_issues
 from pracops.records.signals import records_written
 from pracops.records.models import FhirRecord, ResourceIdentifier
 from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
+from pracops.records.services.search_index import write_search_index
 
 _LOCAL_REFERENCE = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -508,6 +509,13 @@ class UnitOfWork:
             pks = None if reserved is None else reserved.get(kind.model, [])
             rewritten[kind] = self._write_type(kind, by_type[kind.resource_type], pks)
         self._write_identifiers(rewritten)
+        self._write_search_index(rewritten)
+
+    def _write_search_index(self, rewritten: dict[ResourceKind, list[Operation]]) -> None:
+        """Index the records the unit created or updated, in bulk (``search_index``)."""
+        write_search_index(
+            (kind, op.pk, op.resource, op.result == "created") for kind, ops in rewritten.items() for op in ops
+        )
 
     def _write_type(self, kind: ResourceKind, ops: list[Operation], pks: list[int] | None) -> list[Operation]:
         """Create and update the records of one type; returns the operations that changed a record.
