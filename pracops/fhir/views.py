@@ -21,6 +21,7 @@ from pracops.audit.services import (
 from pracops.fhir.capability import capability_statement
 from pracops.fhir.outcome import FhirError, Issue, operation_outcome
 from pracops.fhir.renderers import FhirJsonRenderer, LenientNegotiation, PlainJsonRenderer
+from pracops.fhir.subsetting import SUMMARY_MODES
 from pracops.records import selectors
 from pracops.records.models import BundleSubmission
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
@@ -181,18 +182,27 @@ class TypeView(FhirView):
         flat = [(name, value) for name, values in params for value in values]
         strict = "handling=strict" in request.META.get("HTTP_PREFER", "")
         summary = dict(flat).get("_summary", "")
+        if summary not in ("", *SUMMARY_MODES):
+            raise FhirError(400, Issue("invalid", f"_summary={summary!r}: expected one of {', '.join(SUMMARY_MODES)}"))
+        elements = [e for value in (v for k, v in flat if k == "_elements") for e in value.split(",") if e.strip()]
         if summary == "count":
             flat = [(k, v) for k, v in flat if k != "_count"] + [("_count", "0")]
-        page = selectors.search(resource_type, flat, strict=strict)
-        bundle = searchset(resource_type, page, base_url(request))
+        page = selectors.search(resource_type, flat, strict=strict,
+                                may_search=lambda t: allowed(request.user, "search", t))
+        extra, withheld = selectors.included(resource_type, page.records, flat, strict=strict,
+                                             may_read=lambda t: allowed(request.user, "read", t))
+        bundle = searchset(resource_type, page, base_url(request), included=extra, withheld=withheld,
+                           summary=summary, elements=elements or None)
         for entry in bundle["entry"]:
-            self.require_reach(entry["resource"], sending=False)
+            if entry["search"]["mode"] != "outcome":
+                self.require_reach(entry["resource"], sending=False)
         if summary == "count":
             bundle.pop("entry", None)
             bundle["link"] = [link for link in bundle["link"] if link["relation"] == "self"]
+        returned = [*page.records, *extra]
         self.audit(action="E", resource_type=resource_type, query=request.META.get("QUERY_STRING", ""),
-                   patients=[selectors.patient_of(r) for r in page.records],
-                   entities=[f"{resource_type}/{r.fhir_id}" for r in page.records])
+                   patients=[selectors.patient_of(r) for r in returned],
+                   entities=[f"{r.resource_type}/{r.fhir_id}" for r in returned])
         return Response(bundle)
 
     def post(self, request, resource_type: str):

@@ -424,30 +424,39 @@ def unknown_parameter(resource_type: str, name: str) -> FhirError:
     ))
 
 
-def search_filters(resource_type: str, params: list[tuple[str, str]], *,
-                   strict: bool = False) -> tuple[list[Q], list[tuple[str, str]]]:
+MaySearch = Callable[[str], bool]
+
+
+def _anything(resource_type: str) -> bool:
+    return True
+
+
+def search_filters(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False,
+                   may_search: MaySearch = _anything) -> tuple[list[Q], list[tuple[str, str]]]:
     """One filter per search parameter (repeated parameters AND, commas OR), and the parameters applied.
 
-    Unknown parameters are skipped, or a 400 when ``strict``.
+    Unknown parameters are skipped, or a 400 when ``strict``. A chain or ``_has`` into a type
+    the client may not search (``may_search``) is a 403: its answer would tell what is there.
     """
     filters: list[Q] = []
     applied: list[tuple[str, str]] = []
     for raw_name, raw_value in params:
         if raw_name in RESULT_PARAMS:
             continue
-        q = parameter_filter(resource_type, raw_name, raw_value, strict=strict)
+        q = parameter_filter(resource_type, raw_name, raw_value, strict=strict, may_search=may_search)
         if q is not None:
             filters.append(q)
             applied.append((raw_name, raw_value))
     return filters, applied
 
 
-def parameter_filter(resource_type: str, raw_name: str, raw_value: str, *, strict: bool = False) -> Q | None:
+def parameter_filter(resource_type: str, raw_name: str, raw_value: str, *, strict: bool = False,
+                     may_search: MaySearch = _anything) -> Q | None:
     """The filter of one ``name[:modifier]=value``, chained (``patient.name``) or reverse-chained
     (``_has:Observation:patient:code``); None for a parameter this server does not know (not strict).
     """
     if raw_name.startswith("_has:"):
-        return _reverse_chain(resource_type, raw_name, raw_value, strict=strict)
+        return _reverse_chain(resource_type, raw_name, raw_value, strict=strict, may_search=may_search)
     head, dot, rest = raw_name.partition(".")
     name, _, modifier = head.partition(":")
     param = SEARCH_PARAMS[resource_type].get(name)
@@ -458,7 +467,8 @@ def parameter_filter(resource_type: str, raw_name: str, raw_value: str, *, stric
     if dot:
         if param.type != "reference" or (modifier and modifier != param.target):
             raise bad_value(raw_name, raw_value, f"{name} cannot be chained here; chain a reference parameter")
-        inner = parameter_filter(param.target, rest, raw_value, strict=strict)
+        _check_may_search(param.target, may_search)
+        inner = parameter_filter(param.target, rest, raw_value, strict=strict, may_search=may_search)
         if inner is None:
             return None
         return Q(**{f"{param.fk}__in": KINDS[param.target].model.objects.filter(inner).values("pk")})
@@ -480,7 +490,13 @@ def parameter_filter(resource_type: str, raw_name: str, raw_value: str, *, stric
     return ~alternatives if negated else alternatives
 
 
-def _reverse_chain(resource_type: str, raw_name: str, raw_value: str, *, strict: bool) -> Q | None:
+def _check_may_search(resource_type: str, may_search: MaySearch) -> None:
+    if not may_search(resource_type):
+        raise FhirError(403, Issue("forbidden", f"your role may not search {resource_type}"))
+
+
+def _reverse_chain(resource_type: str, raw_name: str, raw_value: str, *, strict: bool,
+                   may_search: MaySearch) -> Q | None:
     """``_has:Type:reference:param=value``: the records some ``Type`` refers to and matches."""
     parts = raw_name.split(":", 3)
     if len(parts) != 4 or not all(parts):
@@ -491,10 +507,36 @@ def _reverse_chain(resource_type: str, raw_name: str, raw_value: str, *, strict:
         if strict:
             raise bad_value(raw_name, raw_value, f"{other}:{reference} is not a reference to {resource_type}")
         return None
-    inner = parameter_filter(other, rest, raw_value, strict=strict)
+    _check_may_search(other, may_search)
+    inner = parameter_filter(other, rest, raw_value, strict=strict, may_search=may_search)
     if inner is None:
         return None
     return Q(pk__in=KINDS[other].model.objects.filter(inner).values(param.fk))
+
+
+def include_params(resource_type: str, kind: str, spec: str, *,
+                   strict: bool = False) -> list[tuple[str, SearchParam]]:
+    """The (source type, reference parameter) pairs of one ``_include`` or ``_revinclude`` value.
+
+    ``_include=Encounter:patient``, ``_include=Encounter:subject:Patient``, ``_include=*`` (every
+    reference of the type); ``_revinclude=Encounter:patient`` on a Patient search.
+    """
+    if kind == "_include" and spec == "*":
+        params = [p for p in SEARCH_PARAMS[resource_type].values() if p.type == "reference"]
+        unique = {p.fk: p for p in params}  # subject and patient are one foreign key
+        return [(resource_type, p) for p in unique.values()]
+    source, _, rest = spec.partition(":")
+    name, _, target = rest.partition(":")
+    param = SEARCH_PARAMS.get(source, {}).get(name)
+    fits = (
+        param is not None and param.type == "reference" and (not target or target == param.target)
+        and (source == resource_type if kind == "_include" else param.target == resource_type)
+    )
+    if not fits:
+        if strict:
+            raise bad_value(kind, spec, f"not a reference parameter that a {resource_type} search can {kind[1:]}")
+        return []
+    return [(source, param)]
 
 
 def sort_order(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False) -> list[OrderBy]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from django.conf import settings
 from django.db.models import F, QuerySet
@@ -10,7 +11,7 @@ from django.db.models import F, QuerySet
 from pracops.fhir.outcome import FhirError, Issue, not_found
 from pracops.records.models import FhirRecord
 from pracops.records.registry import KINDS, ResourceKind
-from pracops.records.search import search_filters, sort_order
+from pracops.records.search import include_params, search_filters, sort_order
 
 
 def records(kind: ResourceKind) -> QuerySet:
@@ -74,16 +75,19 @@ def _int_param(params: list[tuple[str, str]], name: str, default: int, maximum: 
     return min(value, maximum) if maximum is not None else value
 
 
-def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False) -> SearchPage:
-    """One page of a FHIR search; unknown parameters are ignored unless ``strict``."""
+def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False,
+           may_search: Callable[[str], bool] = lambda resource_type: True) -> SearchPage:
+    """One page of a FHIR search; unknown parameters are ignored unless ``strict``.
+
+    ``may_search``: whether the client may search a type that a chain or ``_has`` looks into.
+    """
     kind = KINDS[resource_type]
     qs = records(kind)
-    uses_identifier = False
-    filters, applied = search_filters(resource_type, params, strict=strict)
+    filters, applied = search_filters(resource_type, params, strict=strict, may_search=may_search)
     for q in filters:
         qs = qs.filter(q)
-        uses_identifier = uses_identifier or "identifiers__" in str(q)
-    if uses_identifier:
+    # identifier joins the identifiers table: a record with two matching identifiers comes twice.
+    if any(name.partition(":")[0] == "identifier" for name, _ in applied):
         qs = qs.distinct()
     count = _int_param(params, "_count", settings.FHIR_DEFAULT_COUNT, settings.FHIR_MAX_COUNT)
     offset = _int_param(params, "_offset", 0)
@@ -93,3 +97,43 @@ def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = 
     page = list(qs.order_by(*order)[offset:offset + count]) if count else []
     kept = [(k, v) for k, v in params if k in ("_sort", "_total", "_summary", "_elements", "_include", "_revinclude")]
     return SearchPage(page, total, offset, count, applied=applied + kept)
+
+
+# The most records one _revinclude adds to a page (a patient's observations can be thousands).
+REVINCLUDE_LIMIT = 1000
+
+
+def included(resource_type: str, matches: list[FhirRecord], params: list[tuple[str, str]], *,
+             may_read: Callable[[str], bool], strict: bool = False) -> tuple[list[FhirRecord], set[str]]:
+    """The records ``_include`` and ``_revinclude`` add to a page, and the types left out because
+    the client may not read them. Each include costs one query; records already on the page are not repeated.
+    """
+    if not matches:
+        return [], set()
+    wanted: list[tuple[str, str, set[int] | list[int]]] = []  # (type, lookup, keys)
+    withheld: set[str] = set()
+    for name, value in params:
+        if name not in ("_include", "_revinclude"):
+            continue
+        for spec in filter(None, value.split(",")):
+            found = include_params(resource_type, name, spec, strict=strict)
+            for source, param in found:
+                if name == "_include":
+                    target, lookup = param.target, "pk__in"
+                    keys: set[int] | list[int] = {getattr(r, f"{param.fk}_id") for r in matches} - {None}
+                else:
+                    target, lookup = source, f"{param.fk}__in"
+                    keys = [r.pk for r in matches]
+                if not may_read(target):
+                    withheld.add(target)
+                elif keys:
+                    wanted.append((target, lookup, keys))
+    seen = {(resource_type, r.pk) for r in matches}
+    extra: list[FhirRecord] = []
+    for target, lookup, keys in wanted:
+        limit = None if lookup == "pk__in" else REVINCLUDE_LIMIT
+        for record in records(KINDS[target]).filter(**{lookup: keys}).order_by("pk")[:limit]:
+            if (target, record.pk) not in seen:
+                seen.add((target, record.pk))
+                extra.append(record)
+    return extra, withheld

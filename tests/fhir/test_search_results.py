@@ -129,3 +129,157 @@ def test_metadata_names_the_r4_search_parameter_definitions(anonymous, resource_
     params = {p["name"]: p["definition"] for p in resource["searchParam"]}
 
     assert params[name] == f"http://hl7.org/fhir/SearchParameter/{definition}"
+
+
+# --- _include and _revinclude ------------------------------------------------------------------
+
+
+def entries(bundle: dict, mode: str) -> set[str]:
+    return {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle.get("entry", [])
+            if e["search"]["mode"] == mode}
+
+
+@pytest.fixture
+def chart():
+    patient, other = PatientFactory(), PatientFactory()
+    return {
+        "patient": patient, "other": other,
+        "visits": [EncounterFactory(patient=patient, start=f"2024-0{m}-01T09:00:00Z", end=f"2024-0{m}-01T10:00:00Z")
+                   for m in (1, 2)],
+        "others_visit": EncounterFactory(patient=other),
+        "pain": ObservationFactory(patient=patient),
+    }
+
+
+def test_include_adds_each_referenced_patient_once(api, chart):
+    bundle = api.search("Encounter", {"patient": chart["patient"]["id"], "_include": "Encounter:patient"})
+
+    assert entries(bundle, "match") == {f"Encounter/{v['id']}" for v in chart["visits"]}
+    assert entries(bundle, "include") == {f"Patient/{chart['patient']['id']}"}
+    assert len(bundle["entry"]) == 3
+    assert bundle["total"] == 2  # included resources are not counted
+
+
+@pytest.mark.parametrize("include", ["Encounter:subject:Patient", "*"])
+def test_include_by_subject_with_its_target_or_everything(api, chart, include):
+    bundle = api.search("Encounter", {"_id": chart["others_visit"]["id"], "_include": include})
+
+    assert f"Patient/{chart['other']['id']}" in entries(bundle, "include")
+
+
+def test_include_the_payor_of_a_coverage(api):
+    from tests.factories import CoverageFactory, OrganizationFactory
+
+    payer = OrganizationFactory(payer=True)
+    coverage = CoverageFactory(payer=payer)
+
+    bundle = api.search("Coverage", {"_id": coverage["id"], "_include": "Coverage:payor"})
+
+    assert entries(bundle, "include") == {f"Organization/{payer['id']}"}
+
+
+def test_revinclude_adds_the_patients_encounters(api, chart):
+    bundle = api.search("Patient", {"_id": chart["patient"]["id"], "_revinclude": "Encounter:patient"})
+
+    assert entries(bundle, "match") == {f"Patient/{chart['patient']['id']}"}
+    assert entries(bundle, "include") == {f"Encounter/{v['id']}" for v in chart["visits"]}
+    self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    assert "_revinclude=Encounter%3Apatient" in self_link
+
+
+def test_included_resources_are_audited(api, chart):
+    from pracops.audit.models import AuditEvent
+
+    api.search("Patient", {"_id": chart["patient"]["id"], "_revinclude": "Observation:patient"})
+
+    event = AuditEvent.objects.filter(action="E", resource_type="Patient").latest("pk")
+    assert f"Observation/{chart['pain']['id']}" in event.entities
+    assert f"Patient/{chart['patient']['id']}" in event.entities
+
+
+def test_a_role_that_may_not_read_a_type_does_not_get_it_included(api_as, chart):
+    billing = api_as("billing")  # billing reads patients and encounters, not observations
+
+    bundle = billing.search("Patient", {"_id": chart["patient"]["id"],
+                                        "_revinclude": "Observation:patient,Encounter:patient"})
+
+    assert entries(bundle, "include") == {f"Encounter/{v['id']}" for v in chart["visits"]}
+    outcome = next(e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "outcome")
+    assert "Observation" in outcome["issue"][0]["diagnostics"]
+
+
+def test_a_role_may_not_search_through_a_type_it_may_not_search(api_as, chart):
+    billing = api_as("billing")
+
+    response = billing.get("/fhir/Patient", {"_has:Observation:patient:code": "72514-3"})
+
+    assert response.status_code == 403
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_an_include_that_is_not_a_reference_of_the_type_is_ignored_unless_strict(api, chart):
+    assert entries(api.search("Encounter", {"_include": "Patient:organization"}), "include") == set()
+    response = api.get("/fhir/Encounter", {"_include": "Encounter:status"}, Prefer="handling=strict")
+    assert response.status_code == 400
+
+
+# --- _summary and _elements ---------------------------------------------------------------------
+
+SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
+
+
+def is_subsetted(resource: dict) -> bool:
+    return any(tag.get("system") == SUBSETTED["system"] and tag.get("code") == SUBSETTED["code"]
+               for tag in resource["meta"].get("tag", []))
+
+
+def test_summary_true_keeps_summary_and_mandatory_elements_and_tags_the_resource(api):
+    from fhir.resources.R4B.encounter import Encounter
+
+    EncounterFactory(text={"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">visit</div>'},
+                     hospitalization={"admitSource": {"text": "referral"}})
+
+    resource = api.search("Encounter", {"_summary": "true"})["entry"][0]["resource"]
+
+    assert "text" not in resource and "hospitalization" not in resource  # not summary elements
+    assert {"status", "class", "subject", "type"} <= set(resource)
+    assert is_subsetted(resource)
+    Encounter.model_validate(resource)  # still a valid resource
+
+
+def test_summary_text_and_data(api):
+    EncounterFactory(text={"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">visit</div>'})
+
+    text = api.search("Encounter", {"_summary": "text"})["entry"][0]["resource"]
+    data = api.search("Encounter", {"_summary": "data"})["entry"][0]["resource"]
+
+    assert set(text) == {"resourceType", "id", "meta", "text", "status", "class"}
+    assert "text" not in data and "period" in data
+    assert is_subsetted(text) and is_subsetted(data)
+
+
+def test_summary_false_returns_the_whole_resource_untagged(api):
+    EncounterFactory()
+
+    resource = api.search("Encounter", {"_summary": "false"})["entry"][0]["resource"]
+
+    assert "period" in resource and not is_subsetted(resource)
+
+
+def test_elements_returns_the_asked_and_the_mandatory_elements(api):
+    from fhir.resources.R4B.observation import Observation
+
+    ObservationFactory()
+
+    resource = api.search("Observation", {"_elements": "valueQuantity,subject"})["entry"][0]["resource"]
+
+    assert set(resource) == {"resourceType", "id", "meta", "status", "code", "valueQuantity", "subject"}
+    assert is_subsetted(resource)
+    Observation.model_validate(resource)
+
+
+def test_an_unknown_summary_mode_is_400(api):
+    response = api.get("/fhir/Patient", {"_summary": "brief"})
+
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"

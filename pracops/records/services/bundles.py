@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl
 from django.db import DataError, transaction
 
 from pracops.access.roles import reach_of
-from pracops.fhir.outcome import FhirError, Issue
+from pracops.fhir.outcome import FhirError, Issue, operation_outcome
+from pracops.fhir.subsetting import subset
 from pracops.records import selectors
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
 from pracops.records.services.writes import Operation, WritePolicy, UnitOfWork
@@ -265,7 +266,7 @@ def _read_response(entry: _Entry, base_url: str, allowed: Permission) -> tuple[d
              "response": {"status": "200 OK", "etag": f'W/"{record.version_id}"'}},
             AuditNote("R", entry.resource_type, entry.fhir_id, selectors.patient_of(record)),
         )
-    page = selectors.search(entry.resource_type, entry.query or [])
+    page = selectors.search(entry.resource_type, entry.query or [], may_search=lambda t: allowed("search", t))
     bundle = searchset(entry.resource_type, page, base_url)
     for found in bundle["entry"]:
         _check_reach(found["resource"], allowed, where)
@@ -280,15 +281,23 @@ def _response_bundle(kind: str, entries: list[dict]) -> dict:
     return {"resourceType": "Bundle", "type": kind, "entry": entries}
 
 
-def searchset(resource_type: str, page: selectors.SearchPage, base_url: str) -> dict:
+def searchset(resource_type: str, page: selectors.SearchPage, base_url: str, *,
+              included: list = (), withheld: set[str] = frozenset(), summary: str = "",
+              elements: list[str] | None = None) -> dict:
+    """A searchset Bundle: the page's matches, then what ``_include``/``_revinclude`` added, each
+    subsetted as ``_summary``/``_elements`` ask; an outcome entry names the types left out."""
     from urllib.parse import urlencode
 
-    kind = KINDS[resource_type]
     kept = page.applied
 
     def link(offset: int) -> str:
         query = urlencode([*kept, ("_count", str(page.count)), ("_offset", str(offset))])
         return f"{base_url}/{resource_type}?{query}"
+
+    def entry(record, mode: str) -> dict:
+        resource = subset(KINDS[record.resource_type].to_fhir(record), summary=summary, elements=elements)
+        return {"fullUrl": f"{base_url}/{record.resource_type}/{record.fhir_id}", "resource": resource,
+                "search": {"mode": mode}}
 
     links = [{"relation": "self", "url": link(page.offset)}]
     if page.has_next:
@@ -299,9 +308,9 @@ def searchset(resource_type: str, page: selectors.SearchPage, base_url: str) -> 
     if page.total is not None:
         bundle["total"] = page.total
     bundle["link"] = links
-    bundle["entry"] = [
-        {"fullUrl": f"{base_url}/{resource_type}/{r.fhir_id}", "resource": kind.to_fhir(r),
-         "search": {"mode": "match"}}
-        for r in page.records
-    ]
+    bundle["entry"] = [entry(r, "match") for r in page.records] + [entry(r, "include") for r in included]
+    if withheld:
+        bundle["entry"].append({"resource": operation_outcome([Issue(
+            "forbidden", f"not included: your role may not read {', '.join(sorted(withheld))}", severity="warning",
+        )]), "search": {"mode": "outcome"}})
     return bundle
