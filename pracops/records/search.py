@@ -95,6 +95,9 @@ _SHARED: dict[str, set[str]] = {
     "individual-birthdate": {"Patient"},
     "individual-gender": {"Patient", "Practitioner"},
     "individual-address": {"Patient", "Practitioner"},
+    "individual-address-city": {"Patient", "Practitioner"},
+    "individual-address-state": {"Patient", "Practitioner"},
+    "individual-address-postalcode": {"Patient", "Practitioner"},
     "individual-phone": {"Patient", "Practitioner"},
     "individual-email": {"Patient", "Practitioner"},
 }
