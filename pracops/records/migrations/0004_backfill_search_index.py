@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("records", "0002_search_index"),
+        ("records", "0003_search_index"),
     ]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
