@@ -6,7 +6,9 @@ from pracops.records.registry import SUPPORTED_TYPES
 from pracops.records.search import SEARCH_PARAMS, definition
 
 SOFTWARE_VERSION = "0.1.0"
-TYPE_INTERACTIONS = ["read", "search-type", "create", "update", "delete"]
+TYPE_INTERACTIONS = [
+    "read", "vread", "search-type", "create", "update", "patch", "delete", "history-instance", "history-type",
+]
 
 
 def capability_statement(base_url: str, published: str) -> dict:
@@ -17,10 +19,10 @@ def capability_statement(base_url: str, published: str) -> dict:
             "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
             "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
             "versioning": "versioned-update",
-            "readHistory": False,
+            "readHistory": True,
             "updateCreate": True,
             "conditionalCreate": True,
-            "conditionalUpdate": False,
+            "conditionalUpdate": True,
             "conditionalDelete": "not-supported",
             "referencePolicy": ["literal", "local", "enforced"],
             "searchParam": [

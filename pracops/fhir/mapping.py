@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pracops.records.validators import icd10cm_is_valid, npi_is_valid
 
@@ -233,22 +233,33 @@ class ResourceMapper:
         """The resource with the given column values and references written into it."""
         out = copy.deepcopy(resource)
         out["resourceType"] = self.resource_type
+        for name, col in self._columns_to_write(out, columns):
+            col.set(out, columns[name])
+        for name, ref in self._references_to_write(out, references):
+            ref.set(out, references[name])
+        return out
+
+    def renders_unchanged(self, resource: dict, columns: dict[str, Any], references: dict[str, str | None]) -> bool:
+        """Whether ``render`` would write nothing into the resource, so a caller may skip its copy."""
+        return not any(self._columns_to_write(resource, columns)) and \
+            not any(self._references_to_write(resource, references))
+
+    def _columns_to_write(self, resource: dict, columns: dict[str, Any]) -> Iterator[tuple[str, Column]]:
         for name, col in self.columns.items():
-            if col.set is None or name not in columns:
-                continue
-            if _normalise(col.get(out)) != _normalise(columns[name]):
-                col.set(out, columns[name])
+            if col.set is not None and name in columns and _normalise(col.get(resource)) != _normalise(columns[name]):
+                yield name, col
+
+    def _references_to_write(self, resource: dict, references: dict[str, str | None]) -> Iterator[tuple[str, Ref]]:
         for name, ref in self.references.items():
             if name not in references:
                 continue
-            current = ref.get(out)
+            current = ref.get(resource)
             if current is not None and not _stored_reference(current, ref.targets):
                 # Another type, another server, a version or a contained resource: no stored
                 # record stands for it, so a missing foreign key is no reason to drop it.
                 current = None
             if current != references[name]:
-                ref.set(out, references[name])
-        return out
+                yield name, ref
 
 
 def _normalise(value: Any) -> Any:

@@ -26,10 +26,12 @@ from pracops.records import selectors
 from pracops.records.models import BundleSubmission
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
 from pracops.records.services import create_resource, delete_resource, update_resource
-from pracops.records.services.bundles import parse_etag, process_bundle, searchset, unsupported_type
+from pracops.records.services.bundles import history_bundle, parse_etag, process_bundle, searchset, unsupported_type
+from pracops.records.services.resources import patch_resource, update_resource_where
 from pracops.records.tasks import process_bundle_submission
 
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+JSON_PATCH = "application/json-patch+json"
 SUBTYPE = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "search"}
 
 
@@ -69,6 +71,13 @@ class FhirView(APIView):
         return resource_type
 
     def read_body(self, request) -> dict:
+        body = self.read_json(request, JSON_TYPES)
+        if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+            raise FhirError(400, Issue("structure", "the body must be a FHIR resource: a JSON object with a resourceType"))
+        return body
+
+    def read_json(self, request, content_types: tuple[str, ...]):
+        """The body parsed as JSON, after checking its size and that its Content-Type is one of ``content_types``."""
         limit = settings.FHIR_MAX_BODY_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -77,8 +86,9 @@ class FhirView(APIView):
         if declared > limit:
             raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes"))
         content_type = (request.content_type or "").split(";")[0].strip().lower()
-        if content_type and content_type not in JSON_TYPES:
-            raise FhirError(415, Issue("not-supported", f"{content_type} is not supported; send application/fhir+json"))
+        # A resource sent without a Content-Type is read as JSON; a patch must say what it is.
+        if content_type not in content_types and (content_type or content_types != JSON_TYPES):
+            raise FhirError(415, Issue("not-supported", f"{content_type or 'a body without a Content-Type'} is not supported; send {content_types[0]}"))
         try:
             raw = request.body
         except RequestDataTooBig as exc:
@@ -86,12 +96,9 @@ class FhirView(APIView):
         if len(raw) > limit:
             raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes"))
         try:
-            body = orjson.loads(raw)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise FhirError(400, Issue("structure", f"the body is not valid JSON: {exc.msg} at position {exc.pos}")) from exc
-        if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
-            raise FhirError(400, Issue("structure", "the body must be a FHIR resource: a JSON object with a resourceType"))
-        return body
 
     def read_resource_of_type(self, request, resource_type: str) -> dict:
         """The body, which must be a resource of the type the URL names."""
@@ -221,6 +228,26 @@ class TypeView(FhirView):
                        subtype="create" if op.result == "created" else "read")
         return self.resource_response(record, resource, status=201 if op.result == "created" else 200)
 
+    def put(self, request, resource_type: str):
+        """A conditional update: ``PUT Type?criteria``."""
+        self.audit_action, self.audit_type = "U", resource_type
+        self.require("update", self.resource_type_or_404(resource_type))
+        # Whether the criteria match tells the sender that a record exists: a search.
+        self.require("search", resource_type, "conditional update")
+        body = self.read_resource_of_type(request, resource_type)
+        self.require_reach(body, sending=True)
+        criteria = [(name, value) for name, values in request.GET.lists() for value in values]
+        with transaction.atomic():
+            op = update_resource_where(resource_type=resource_type, criteria=criteria, resource=body,
+                                       if_match=parse_etag(request.META.get("HTTP_IF_MATCH")),
+                                       base_url=base_url(request))
+            record, resource = selectors.read_resource(resource_type, op.fhir_id)
+            self.audit(action="C" if op.result == "created" else "U", resource_type=resource_type,
+                       resource_id=op.fhir_id, patient_id=selectors.patient_of(record),
+                       query=request.META.get("QUERY_STRING", ""),
+                       subtype="create" if op.result == "created" else "update")
+        return self.resource_response(record, resource, status=201 if op.result == "created" else 200)
+
 
 class InstanceView(FhirView):
     def get(self, request, resource_type: str, fhir_id: str):
@@ -250,6 +277,21 @@ class InstanceView(FhirView):
                        subtype="create" if op.result == "created" else "update")
         return self.resource_response(record, resource, status=201 if op.result == "created" else 200)
 
+    def patch(self, request, resource_type: str, fhir_id: str):
+        """JSON Patch (RFC 6902) of the current version; If-Match guards it."""
+        self.audit_action, self.audit_type, self.audit_id = "U", resource_type, fhir_id
+        self.audit_subtype = "patch"
+        self.require("update", self.resource_type_or_404(resource_type))
+        patch = self.read_json(request, (JSON_PATCH,))
+        with transaction.atomic():
+            patch_resource(resource_type=resource_type, fhir_id=fhir_id, patch=patch,
+                           if_match=parse_etag(request.META.get("HTTP_IF_MATCH")), base_url=base_url(request))
+            record, resource = selectors.read_resource(resource_type, fhir_id)
+            self.require_reach(resource, sending=True)  # refused here, the patch is rolled back
+            self.audit(action="U", resource_type=resource_type, resource_id=fhir_id,
+                       patient_id=selectors.patient_of(record), subtype="patch")
+        return self.resource_response(record, resource)
+
     def delete(self, request, resource_type: str, fhir_id: str):
         self.audit_action, self.audit_type, self.audit_id = "D", resource_type, fhir_id
         self.require("delete", self.resource_type_or_404(resource_type))
@@ -265,22 +307,36 @@ class InstanceView(FhirView):
 
 
 class VersionView(FhirView):
-    """``Type/id/_history/vid``. Only the current version is kept, so only it can be read."""
+    """``Type/id/_history/vid`` (vread): any kept version; the version that deleted it is 410 Gone."""
 
     def get(self, request, resource_type: str, fhir_id: str, version_id: str):
         self.audit_action, self.audit_type, self.audit_id = "R", resource_type, fhir_id
         self.audit_subtype = "vread"
         self.require("read", self.resource_type_or_404(resource_type))
-        record, resource = selectors.read_resource(resource_type, fhir_id)
-        if version_id != str(record.version_id):
-            raise FhirError(404, Issue(
-                "not-found",
-                f"{resource_type}/{fhir_id} is at version {record.version_id}; earlier versions are not kept",
-            ))
-        self.require_reach(resource, sending=False)
+        version = selectors.read_version(resource_type, fhir_id, version_id)
+        self.require_reach(version.resource, sending=False)
         self.audit(action="R", resource_type=resource_type, resource_id=fhir_id,
-                   patient_id=selectors.patient_of(record), subtype="vread")
-        return self.resource_response(record, resource)
+                   patient_id=version.patient_id, subtype="vread")
+        return self.resource_response(version, version.resource)
+
+
+class HistoryView(FhirView):
+    """``Type/id/_history`` and ``Type/_history``: kept versions, newest first, as a history Bundle."""
+
+    def get(self, request, resource_type: str, fhir_id: str | None = None):
+        self.audit_action, self.audit_type, self.audit_id = "R", resource_type, fhir_id or ""
+        self.audit_subtype = "history-instance" if fhir_id else "history-type"
+        self.require("read" if fhir_id else "search", self.resource_type_or_404(resource_type))
+        params = [(name, value) for name, values in request.GET.lists() for value in values]
+        page = selectors.history(resource_type, fhir_id, params)
+        for version in page.records:
+            if version.resource is not None:
+                self.require_reach(version.resource, sending=False)
+        self.audit(action="R" if fhir_id else "E", resource_type=resource_type, resource_id=fhir_id or "",
+                   patients=[version.patient_id for version in page.records], subtype=self.audit_subtype,
+                   query=request.META.get("QUERY_STRING", ""),
+                   entities=[f"{v.resource_type}/{v.fhir_id}/_history/{v.version_id}" for v in page.records])
+        return Response(history_bundle(resource_type, fhir_id, page, base_url(request)))
 
 
 class UnknownPathView(FhirView):

@@ -325,6 +325,40 @@ class DocumentReference(CodedClinicalRecord):
         pass
 
 
+class ResourceVersion(models.Model):
+    """One version of a record as it was served (id and meta included), or the marker of its deletion.
+
+    The records hold only the current version; this is what ``_history`` and vread read.
+    """
+
+    class Change(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        DELETED = "deleted"
+
+    resource_type = models.CharField(max_length=64)
+    fhir_id = models.CharField("FHIR id", max_length=64)
+    version_id = models.PositiveIntegerField()
+    last_updated = models.DateTimeField()
+    change = models.CharField(max_length=8, choices=Change.choices)
+    # Whose record this is, so that reading history is audited with the patient even after a delete.
+    patient_id = models.CharField(max_length=64, blank=True)
+    resource = ResourceJSONField(null=True, blank=True, help_text="None for a deletion.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fhir_id", "resource_type", "version_id"], name="one_row_per_version"),
+        ]
+        indexes = [models.Index(fields=["resource_type", "last_updated"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.fhir_id}/_history/{self.version_id}"
+
+    @property
+    def deleted(self) -> bool:
+        return self.change == self.Change.DELETED
+
+
 class BundleSubmission(models.Model):
     """A transaction or batch Bundle accepted for asynchronous processing (Prefer: respond-async)."""
 

@@ -7,9 +7,10 @@ from typing import Callable
 
 from django.conf import settings
 from django.db.models import F, QuerySet
+from django.utils.dateparse import parse_datetime
 
 from pracops.fhir.outcome import FhirError, Issue, not_found
-from pracops.records.models import FhirRecord
+from pracops.records.models import FhirRecord, ResourceVersion
 from pracops.records.registry import KINDS, ResourceKind
 from pracops.records.search import include_params, search_filters, sort_order
 
@@ -24,8 +25,80 @@ def get_record(resource_type: str, fhir_id: str) -> FhirRecord:
     kind = KINDS[resource_type]
     record = records(kind).filter(fhir_id=fhir_id).first()
     if record is None:
-        raise not_found(resource_type, fhir_id)
+        raise _gone_or_not_found(resource_type, fhir_id)
     return record
+
+
+def _gone_or_not_found(resource_type: str, fhir_id: str) -> FhirError:
+    newest = _versions(resource_type, fhir_id).values_list("change", flat=True).first()
+    if newest == ResourceVersion.Change.DELETED:
+        return FhirError(410, Issue("deleted", f"{resource_type}/{fhir_id} has been deleted"))
+    return not_found(resource_type, fhir_id)
+
+
+def _versions(resource_type: str, fhir_id: str) -> QuerySet:
+    return ResourceVersion.objects.filter(resource_type=resource_type, fhir_id=fhir_id).order_by("-version_id")
+
+
+def read_version(resource_type: str, fhir_id: str, version_id: str) -> ResourceVersion:
+    """One kept version of a record (vread): 404 for a version never written, 410 for a deletion."""
+    found = None
+    if version_id.isdigit():
+        found = _versions(resource_type, fhir_id).filter(version_id=int(version_id)).first()
+        if found is None:
+            found = _current_version(resource_type, fhir_id, int(version_id))
+    if found is None:
+        raise FhirError(404, Issue("not-found", f"{resource_type}/{fhir_id} has no version {version_id}"))
+    if found.deleted:
+        raise FhirError(410, Issue("deleted", f"version {version_id} of {resource_type}/{fhir_id} is its deletion"))
+    return found
+
+
+def _current_version(resource_type: str, fhir_id: str, version_id: int | None = None) -> ResourceVersion | None:
+    """The current record as a version, for records stored before versions were kept."""
+    qs = records(KINDS[resource_type]).filter(fhir_id=fhir_id)
+    if version_id is not None:
+        qs = qs.filter(version_id=version_id)
+    record = qs.first()
+    if record is None:
+        return None
+    return ResourceVersion(
+        resource_type=resource_type, fhir_id=fhir_id, version_id=record.version_id,
+        last_updated=record.last_updated, change=ResourceVersion.Change.UPDATED,
+        patient_id=patient_of(record), resource=KINDS[resource_type].to_fhir(record),
+    )
+
+
+def history(resource_type: str, fhir_id: str | None, params: list[tuple[str, str]]) -> SearchPage:
+    """A page of kept versions, newest first: of one record, or of every record of a type (``fhir_id`` None).
+
+    ``_count`` and ``_offset`` page it; ``_since`` keeps the versions written at or after an instant.
+    """
+    unknown = sorted({name for name, _ in params} - {"_count", "_offset", "_since"})
+    if unknown:
+        raise FhirError(400, Issue("not-supported", f"history does not take {', '.join(unknown)}: _count, _offset, _since"))
+    qs = ResourceVersion.objects.filter(resource_type=resource_type)
+    if fhir_id is not None:
+        qs = qs.filter(fhir_id=fhir_id)
+    since = [value for name, value in params if name == "_since"]
+    if since:
+        instant = parse_datetime(since[-1])
+        if instant is None or instant.tzinfo is None:
+            raise FhirError(400, Issue("invalid", "_since must be an instant with a time zone, e.g. 2026-01-31T09:00:00Z"))
+        qs = qs.filter(last_updated__gte=instant)
+    count = _int_param(params, "_count", settings.FHIR_DEFAULT_COUNT, settings.FHIR_MAX_COUNT)
+    offset = _int_param(params, "_offset", 0)
+    total = qs.count()
+    versions = list(qs.order_by("-last_updated", "-version_id", "-pk")[offset:offset + count]) if count else []
+    if fhir_id is not None and not since:
+        current = _current_version(resource_type, fhir_id)
+        if current is not None and not qs.filter(version_id=current.version_id).exists():
+            # Stored before versions were kept: its current version is all there is.
+            total += 1
+            versions = ([current] + versions)[:count] if offset == 0 else versions
+        if total == 0:
+            raise not_found(resource_type, fhir_id)
+    return SearchPage(versions, total, offset, count, [(k, v) for k, v in params if k not in ("_count", "_offset")])
 
 
 def read_resource(resource_type: str, fhir_id: str) -> tuple[FhirRecord, dict]:

@@ -38,6 +38,14 @@ def test_metadata_lists_every_supported_type_with_its_interactions(capability):
     assert {i["code"] for i in capability["rest"][0]["interaction"]} == {"transaction", "batch"}
 
 
+def test_metadata_advertises_version_history_patch_and_conditional_update(capability):
+    for resource in capability["rest"][0]["resource"]:
+        assert {i["code"] for i in resource["interaction"]} >= {"vread", "history-instance", "history-type", "patch"}
+        assert resource["versioning"] in ("versioned", "versioned-update")
+        assert resource["readHistory"] is True
+        assert resource["conditionalUpdate"] is True
+
+
 @pytest.mark.parametrize(("resource_type", "params"), [
     ("Patient", {"_id", "_lastUpdated", "identifier", "name", "family", "birthdate"}),
     ("Encounter", {"patient", "date", "status"}),

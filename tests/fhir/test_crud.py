@@ -175,7 +175,7 @@ def test_delete_answers_204_and_the_resource_is_gone(api):
     response = api.delete(f"/fhir/Patient/{patient['id']}")
 
     assert response.status_code == 204
-    assert api.get(f"/fhir/Patient/{patient['id']}").status_code == 404
+    assert api.get(f"/fhir/Patient/{patient['id']}").status_code == 410
     assert not Patient.objects.filter(fhir_id=patient["id"]).exists()
 
 
@@ -280,7 +280,7 @@ def test_coverage_columns_come_from_the_resource(api):
     assert created["payor"] == [{"reference": f"Organization/{payer['id']}"}]
 
 
-def test_the_location_of_a_new_version_can_be_read_and_earlier_versions_say_they_are_not_kept(api):
+def test_the_location_of_a_new_version_can_be_read_and_stays_readable_after_an_update(api):
     created = api.post("/fhir/Patient", PatientFactory.build())
     location = created["Location"].split("testserver", 1)[-1]
 
@@ -288,8 +288,9 @@ def test_the_location_of_a_new_version_can_be_read_and_earlier_versions_say_they
     changed = {**created.json(), "name": [{"family": "Renamed", "given": ["Ann"]}]}
     assert api.put(location.rsplit("/_history", 1)[0], changed).status_code == 200
     old = api.get(location)
-    assert old.status_code == 404
-    assert old.json()["resourceType"] == "OperationOutcome"
+    assert old.status_code == 200
+    assert old.json() == created.json()
+    assert old["ETag"] == 'W/"1"'
 
 
 def test_an_unknown_path_under_fhir_is_an_operation_outcome(api):

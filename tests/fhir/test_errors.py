@@ -165,7 +165,6 @@ def test_json_content_types_are_accepted(api, content_type):
 
 
 def test_an_unsupported_method_is_405(api):
-    patient = PatientFactory()
-
-    outcome(api.client.patch(f"/fhir/Patient/{patient['id']}", "{}", content_type="application/fhir+json",
+    outcome(api.client.delete("/fhir/Patient", headers=api.headers), 405)
+    outcome(api.client.patch("/fhir/Patient", "[]", content_type="application/json-patch+json",
                              headers=api.headers), 405)

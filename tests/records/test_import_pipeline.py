@@ -11,7 +11,7 @@ from django.db import connection
 
 from pracops.audit.models import AuditEvent
 from pracops.fhir.outcome import FhirError
-from pracops.records.models import ResourceIdentifier
+from pracops.records.models import ResourceIdentifier, ResourceVersion
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
 from pracops.records.services import create_resource, imports
 
@@ -105,6 +105,7 @@ def stored_content() -> dict:
 def forget_everything() -> None:
     AuditEvent.objects.all().delete()
     ResourceIdentifier.objects.all().delete()
+    ResourceVersion.objects.all().delete()
     for resource_type in reversed(SUPPORTED_TYPES):  # referring records first
         KINDS[resource_type].model.objects.all().delete()
 

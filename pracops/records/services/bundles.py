@@ -14,6 +14,7 @@ from pracops.fhir.outcome import FhirError, Issue, operation_outcome
 from pracops.fhir.subsetting import subset
 from pracops.records import selectors
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
+from pracops.records.services.resources import conditional_update_target
 from pracops.records.services.writes import Operation, WritePolicy, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -91,14 +92,17 @@ def parse_entries(bundle: dict) -> list[_Entry]:
             op = Operation("POST", resource_type, resource=resource, full_url=entry.get("fullUrl"),
                            if_none_exist=request.get("ifNoneExist"), label=where)
         elif method in ("PUT", "DELETE"):
-            if not fhir_id or query_string:
+            conditional = method == "PUT" and not fhir_id and bool(query_string)
+            if (not fhir_id or query_string) and not conditional:
                 raise FhirError(400, Issue(
-                    "not-supported", f"{where}{method} needs Type/id; conditional {method} is not supported"
+                    "not-supported", f"{where}{method} needs Type/id (or, to update conditionally, Type?criteria); "
+                                     "conditional DELETE is not supported"
                 ))
             if_match = _parse_etag(request.get("ifMatch"), where)
             op = Operation(method, resource_type, resource=resource if method == "PUT" else None,
                            fhir_id=fhir_id, full_url=entry.get("fullUrl"), if_match=if_match, label=where)
-        query = parse_qsl(query_string, keep_blank_values=True) if method == "GET" and not fhir_id else None
+        # GET Type?search, and PUT Type?criteria: its target is found when the entry runs.
+        query = parse_qsl(query_string, keep_blank_values=True) if method in ("GET", "PUT") and not fhir_id else None
         entries.append(_Entry(index, method, resource_type, fhir_id, query, op))
     return entries
 
@@ -151,6 +155,8 @@ def _check_allowed(entry: _Entry, allowed: Permission) -> None:
         needed += reach_of(entry.op.resource, sending=True)
     if entry.op is not None and entry.op.if_none_exist:
         needed.append(("search", entry.resource_type, "ifNoneExist"))
+    if entry.op is not None and entry.op.method == "PUT" and entry.query is not None:
+        needed.append(("search", entry.resource_type, "conditional update"))
     for needed_interaction, resource_type, why in needed:
         _require(allowed, needed_interaction, resource_type, f"Bundle.entry[{entry.index}]: ", why)
 
@@ -176,6 +182,8 @@ def _transaction(entries, allowed, base_url, record, policy, return_resources) -
     responses: dict[int, dict] = {}
     audit: list[AuditNote] = []
     with transaction.atomic():
+        for entry in entries:
+            _target_conditional_update(entry)
         unit = UnitOfWork(ops, policy, base_url=base_url)
         unit.run()
         for entry in entries:
@@ -201,6 +209,7 @@ def _batch(entries, allowed, base_url, record, policy, return_resources) -> Bund
                 if entry.op is not None:
                     # Batch entries stand alone: no fullUrl references between them.
                     entry.op.full_url = None
+                    _target_conditional_update(entry)
                     UnitOfWork([entry.op], policy, base_url=base_url).run()
                     response, note = _write_response(entry.op, base_url, return_resources)
                 else:
@@ -228,6 +237,16 @@ def _unexpected(entry: _Entry, exc: Exception) -> FhirError:
     if isinstance(exc, DataError):
         return FhirError(422, Issue("value", f"Bundle.entry[{entry.index}]: a value does not fit the database"))
     return FhirError(500, Issue("exception", f"Bundle.entry[{entry.index}]: the entry could not be processed"))
+
+
+def _target_conditional_update(entry: _Entry) -> None:
+    """Point a ``PUT Type?criteria`` entry at the record its criteria match (or a new one)."""
+    op = entry.op
+    if op is None or op.method != "PUT" or entry.query is None:
+        return
+    op.fhir_id = conditional_update_target(resource_type=entry.resource_type, criteria=entry.query,
+                                           resource=op.resource, where=op.label)
+    op.resource = {**op.resource, "id": op.fhir_id}
 
 
 def _write_response(op: Operation, base_url: str, return_resources: bool) -> tuple[dict, AuditNote]:
@@ -286,31 +305,61 @@ def searchset(resource_type: str, page: selectors.SearchPage, base_url: str, *,
               elements: list[str] | None = None) -> dict:
     """A searchset Bundle: the page's matches, then what ``_include``/``_revinclude`` added, each
     subsetted as ``_summary``/``_elements`` ask; an outcome entry names the types left out."""
-    from urllib.parse import urlencode
-
-    kept = page.applied
-
-    def link(offset: int) -> str:
-        query = urlencode([*kept, ("_count", str(page.count)), ("_offset", str(offset))])
-        return f"{base_url}/{resource_type}?{query}"
 
     def entry(record, mode: str) -> dict:
         resource = subset(KINDS[record.resource_type].to_fhir(record), summary=summary, elements=elements)
         return {"fullUrl": f"{base_url}/{record.resource_type}/{record.fhir_id}", "resource": resource,
                 "search": {"mode": mode}}
 
-    links = [{"relation": "self", "url": link(page.offset)}]
-    if page.has_next:
-        links.append({"relation": "next", "url": link(page.offset + page.count)})
-    if page.offset > 0:
-        links.append({"relation": "previous", "url": link(max(page.offset - page.count, 0))})
     bundle = {"resourceType": "Bundle", "type": "searchset"}
     if page.total is not None:
         bundle["total"] = page.total
-    bundle["link"] = links
+    bundle["link"] = _page_links(f"{base_url}/{resource_type}", page)
     bundle["entry"] = [entry(r, "match") for r in page.records] + [entry(r, "include") for r in included]
     if withheld:
         bundle["entry"].append({"resource": operation_outcome([Issue(
             "forbidden", f"not included: your role may not read {', '.join(sorted(withheld))}", severity="warning",
         )]), "search": {"mode": "outcome"}})
     return bundle
+
+
+def _page_links(url: str, page: selectors.SearchPage) -> list[dict]:
+    """The self, next and previous links of one page of a searchset or history Bundle."""
+    from urllib.parse import urlencode
+
+    def link(offset: int) -> str:
+        query = urlencode([*page.applied, ("_count", str(page.count)), ("_offset", str(offset))])
+        return f"{url}?{query}"
+
+    links = [{"relation": "self", "url": link(page.offset)}]
+    if page.has_next:
+        links.append({"relation": "next", "url": link(page.offset + page.count)})
+    if page.offset > 0:
+        links.append({"relation": "previous", "url": link(max(page.offset - page.count, 0))})
+    return links
+
+
+def history_bundle(resource_type: str, fhir_id: str | None, page: selectors.SearchPage, base_url: str) -> dict:
+    """A page of kept versions as a Bundle of type history: each version with the request that made it."""
+    path = f"{resource_type}/{fhir_id}/_history" if fhir_id else f"{resource_type}/_history"
+    entries = []
+    for version in page.records:
+        instance = f"{version.resource_type}/{version.fhir_id}"
+        entry: dict = {"fullUrl": f"{base_url}/{instance}"}
+        if version.resource is not None:
+            entry["resource"] = version.resource
+        method, status = {
+            "created": ("POST", "201 Created"), "updated": ("PUT", "200 OK"), "deleted": ("DELETE", "204 No Content"),
+        }[version.change]
+        entry["request"] = {"method": method, "url": version.resource_type if method == "POST" else instance}
+        entry["response"] = {
+            "status": status, "etag": f'W/"{version.version_id}"',
+            "lastModified": version.last_updated.isoformat().replace("+00:00", "Z"),
+        }
+        if not version.deleted:
+            entry["response"]["location"] = f"{instance}/_history/{version.version_id}"
+        entries.append(entry)
+    return {
+        "resourceType": "Bundle", "type": "history", "total": page.total,
+        "link": _page_links(f"{base_url}/{path}", page), "entry": entries,
+    }

@@ -27,6 +27,7 @@ from django.db import DataError, connections, transaction
 from pracops.audit.services import record_many
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.records.registry import KINDS
+from pracops.records.services.history import patient_of_operation
 from pracops.records.services.writes import Operation, UnitOfWork, WritePolicy, check_operations
 from pracops.records.selectors import patient_of
 
@@ -197,7 +198,7 @@ def _import_operations(ops: list[Operation], skipped: Counter, *, user, source: 
             if op.result in ("created", "updated"):
                 events.append(dict(
                     action="C" if op.result == "created" else "U", resource_type=op.resource_type,
-                    resource_id=op.fhir_id, patient_id=_patient(op),
+                    resource_id=op.fhir_id, patient_id=patient_of_operation(op),
                 ))
         if events:
             record_many(events, user=user, source=source, system=system)
@@ -263,16 +264,6 @@ def _prepare_into(paths: list[Path], sender: Connection) -> None:
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-
-
-def _patient(op: Operation) -> str:
-    if op.resource_type == "Patient":
-        return op.fhir_id or ""
-    for name in ("patient", "beneficiary"):
-        reference = (op.mapped.references.get(name) if op.mapped else None) or ""
-        if reference.startswith("Patient/"):
-            return reference.split("/", 1)[1]
-    return ""
 
 
 def _warning_kind(warning: str) -> str:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
+import jsonpatch
+import jsonpointer
+from django.db import transaction
+
 from pracops.fhir.outcome import FhirError, Issue
+from pracops.records import selectors
 from pracops.records.registry import KINDS
 from pracops.records.services.writes import Operation, WritePolicy, run_unit
 
 _UPSERT = WritePolicy(upsert=True)
+
+# Parameters that shape a search's answer rather than select records: meaningless for a conditional update.
+_RESULT_PARAMS = {"_count", "_offset", "_total", "_sort", "_summary", "_elements", "_include", "_revinclude"}
 
 
 def _check_type(resource_type: str) -> None:
@@ -43,3 +53,80 @@ def update_resource(*, resource_type: str, fhir_id: str, resource: dict, if_matc
 def delete_resource(*, resource_type: str, fhir_id: str) -> Operation:
     _check_type(resource_type)
     return run_unit([Operation("DELETE", resource_type, fhir_id=fhir_id)])[0]
+
+
+def conditional_update_target(*, resource_type: str, criteria: list[tuple[str, str]], resource: dict,
+                              where: str = "") -> str:
+    """The id a conditional update (``PUT Type?criteria``) writes to.
+
+    One match: that record (a body id that names another is a 400). No match: the body's id
+    (409 when a record that does not meet the criteria has it), or a new one. Several: 412.
+    """
+    _check_type(resource_type)
+    criteria = [(name, value) for name, value in criteria if name not in _RESULT_PARAMS]
+    if not criteria:
+        raise FhirError(400, Issue("required", f"{where}a conditional update needs search criteria"))
+    page = selectors.search(resource_type, [*criteria, ("_count", "2"), ("_total", "none")])
+    if len(page.records) > 1:
+        raise FhirError(412, Issue("multiple-matches", f"{where}the criteria match more than one {resource_type}"))
+    body_id = resource.get("id")
+    if page.records:
+        target = page.records[0].fhir_id
+        if body_id is not None and body_id != target:
+            raise FhirError(400, Issue(
+                "invalid", f"{where}the resource id {body_id!r} is not that of the {resource_type} the criteria match"
+            ))
+        return target
+    if not body_id:
+        return str(uuid.uuid4())
+    if KINDS[resource_type].model.objects.filter(fhir_id=body_id).exists():
+        raise FhirError(409, Issue(
+            "conflict", f"{where}{resource_type}/{body_id} exists but does not meet the criteria"
+        ))
+    return body_id
+
+
+def update_resource_where(*, resource_type: str, criteria: list[tuple[str, str]], resource: dict,
+                          if_match: int | None = None, base_url: str = "") -> Operation:
+    """A conditional update: update the one record the criteria match, or create one when none does."""
+    with transaction.atomic():
+        target = conditional_update_target(resource_type=resource_type, criteria=criteria, resource=resource)
+        return update_resource(resource_type=resource_type, fhir_id=target, resource={**resource, "id": target},
+                               if_match=if_match, base_url=base_url)
+
+
+def patch_resource(*, resource_type: str, fhir_id: str, patch: object, if_match: int | None = None,
+                   base_url: str = "") -> Operation:
+    """Apply a JSON Patch (RFC 6902) to the current version and store the result as the next one."""
+    _check_type(resource_type)
+    kind = KINDS[resource_type]
+    try:
+        operations = jsonpatch.JsonPatch(patch).patch
+    except (jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException):
+        # jsonpatch's messages may quote the document; an OperationOutcome must not echo patient data.
+        raise FhirError(400, Issue(
+            "structure", "the body is not a JSON Patch document: a list of operations, each with op and path"
+        )) from None
+    with transaction.atomic():
+        # Held until the new version is written, so no other change slips in between read and write.
+        kind.model.objects.select_for_update().filter(fhir_id=fhir_id).values_list("pk").first()
+        record, current = selectors.read_resource(resource_type, fhir_id)
+        if if_match is not None and if_match != record.version_id:
+            raise FhirError(412, Issue(
+                "conflict", f"{resource_type}/{fhir_id} is at version {record.version_id}, not {if_match}"
+            ))
+        patched = current
+        for index, operation in enumerate(operations):
+            try:
+                patched = jsonpatch.apply_patch(patched, [operation])
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+                failed = "its test fails" if operation["op"] == "test" else "it names a location the resource does not have"
+                raise FhirError(422, Issue(
+                    "processing", f"patch operation {index} ({operation['op']} {operation['path']}) does not apply: {failed}"
+                )) from None
+        if not isinstance(patched, dict) or patched.get("resourceType") != resource_type or patched.get("id") != fhir_id:
+            raise FhirError(422, Issue("invariant", "a patch may not change the resource's resourceType or id"))
+        meta = {k: v for k, v in (patched.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+        patched = {k: v for k, v in patched.items() if k != "meta"} | ({"meta": meta} if meta else {})
+        return update_resource(resource_type=resource_type, fhir_id=fhir_id, resource=patched,
+                               if_match=record.version_id, base_url=base_url)

@@ -29,6 +29,7 @@ from pracops.bulk import insert_rows, reserve_pks
 from pracops.fhir.mapping import Mapped, MappingError
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.fhir.validation import validation_issues
+from pracops.records.services.history import keep_versions
 from pracops.records.signals import records_written
 from pracops.records.models import FhirRecord, ResourceIdentifier
 from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
@@ -147,6 +148,7 @@ class UnitOfWork:
                 raise FhirError(self.status or 400, self.issues[:_MAX_REPORTED_ISSUES])
         self._delete()
         self._write()
+        keep_versions(self)
         changes = [
             (op.resource_type, op.fhir_id, op.pk, op.result)
             for op in self.ops if op.result in ("created", "updated", "deleted")
