@@ -66,7 +66,8 @@ def conditional_update_target(*, resource_type: str, criteria: list[tuple[str, s
     criteria = [(name, value) for name, value in criteria if name not in _RESULT_PARAMS]
     if not criteria:
         raise FhirError(400, Issue("required", f"{where}a conditional update needs search criteria"))
-    page = selectors.search(resource_type, [*criteria, ("_count", "2"), ("_total", "none")])
+    # Strict: a criterion ignored as unknown would widen the match to records it was meant to exclude.
+    page = selectors.search(resource_type, [*criteria, ("_count", "2"), ("_total", "none")], strict=True)
     if len(page.records) > 1:
         raise FhirError(412, Issue("multiple-matches", f"{where}the criteria match more than one {resource_type}"))
     body_id = resource.get("id")
