@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -9,7 +10,7 @@ from django.utils.safestring import SafeString
 
 from documentation.highlight import highlight
 from documentation.models import NoteFacts
-from documentation.selectors import latest_facts
+from documentation.selectors import failed_reading, latest_facts
 from pracops.audit.admin import AuditedAdminMixin
 from pracops.records.admin import DocumentReferenceAdmin
 from pracops.records.models import DocumentReference
@@ -109,15 +110,25 @@ class NoteAdmin(DocumentReferenceAdmin):
     def extracted_facts(self, obj):
         if obj is None or obj.pk is None:
             return "-"
-        found = latest_facts(obj.pk)
+        found, problem = latest_facts(obj.pk), self._reading_problem(obj.pk)
         if found is None:
-            return "Not read yet."
+            return problem or "Not read yet."
         # Dates are formatted before format_html, which escapes its arguments to strings first.
         return format_html(
-            "<p>Read by extractor {} on {}. A draft: check each fact against the marked evidence.</p>{}",
-            found.extractor_version, timezone.localtime(found.extracted_at).strftime("%Y-%m-%d %H:%M"),
+            "<p>{}</p><p>Read by extractor {} on {}. A draft: check each fact against the marked evidence.</p>{}",
+            problem, found.extractor_version, timezone.localtime(found.extracted_at).strftime("%Y-%m-%d %H:%M"),
             facts_table(found.facts),
         )
+
+    @staticmethod
+    def _reading_problem(document_pk: int) -> str:
+        reading = failed_reading(document_pk)
+        if reading is None:
+            return ""
+        given_up = reading.attempts >= settings.NOTE_READING_MAX_ATTEMPTS
+        return (f"Reading with extractor {reading.extractor_version} failed {reading.attempts} times "
+                f"(last error: {reading.last_error}); "
+                + ("given up." if given_up else f"tried again after {timezone.localtime(reading.retry_after):%Y-%m-%d %H:%M}."))
 
 
 @admin.register(NoteFacts)

@@ -27,3 +27,33 @@ class NoteFacts(models.Model):
 
     def __str__(self) -> str:
         return f"Facts of {self.document} (extractor {self.extractor_version})"
+
+
+# The last error of an attempt that has not returned: still running, or its worker was killed.
+UNFINISHED = "unfinished"
+
+
+class NoteReading(models.Model):
+    """A note the current extractor has not read successfully yet: how often it was tried,
+    why it last failed, and when it may be tried again. Deleted once the note is read.
+
+    An attempt is counted when it starts, so a worker killed mid-note (a hard time limit, a
+    crash) counts too. Never holds the note's text or an exception's message: the error's
+    type only.
+    """
+
+    document = models.ForeignKey("records.DocumentReference", on_delete=models.CASCADE, related_name="readings")
+    extractor_version = models.CharField(max_length=32)
+    text_sha256 = models.CharField(max_length=64, blank=True, help_text="Of the note text last tried")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=100, blank=True, help_text="The type of the last error")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    retry_after = models.DateTimeField(default=timezone.now, help_text="The sweep queues it again after this")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "extractor_version"], name="one_reading_per_note_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reading of {self.document} (extractor {self.extractor_version}): {self.attempts} attempts"

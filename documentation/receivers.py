@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.dispatch import receiver
 
+from pracops.pending_work import enqueue_on_commit
 from pracops.records.signals import records_written
 
 
@@ -14,4 +14,5 @@ def read_new_notes(sender, changes, **kwargs) -> None:
 
     for resource_type, _fhir_id, pk, result in changes:
         if resource_type == "DocumentReference" and result in ("created", "updated") and pk is not None:
-            transaction.on_commit(lambda pk=pk: extract_note_facts_task.delay(pk))
+            # Best effort: a note whose task is lost is still unread, and the sweep queues it.
+            enqueue_on_commit(extract_note_facts_task, pk)

@@ -19,3 +19,11 @@ def _fresh_content_types(**kwargs):
     from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
+
+
+@app.task(name="pracops.sweep_pending_work", ignore_result=True)
+def sweep_pending_work() -> dict[str, int]:
+    """Run by beat: queue again the work whose task was lost (see pracops/pending_work.py)."""
+    from pracops.pending_work import sweep_pending_work as sweep
+
+    return sweep()

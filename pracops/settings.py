@@ -214,6 +214,34 @@ CELERY_NLP_QUEUE = env.str("CELERY_NLP_QUEUE", default="nlp")
 CELERY_TASK_ROUTES = {"documentation.tasks.*": {"queue": CELERY_NLP_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Every task has time limits: soft (the task records why it stopped) then hard (the process is
+# killed). The two that do real work have their own, below.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+NOTE_READING_SOFT_TIME_LIMIT = env.int("NOTE_READING_SOFT_TIME_LIMIT", default=120)
+NOTE_READING_TIME_LIMIT = env.int("NOTE_READING_TIME_LIMIT", default=180)
+FHIR_ASYNC_SOFT_TIME_LIMIT = env.int("FHIR_ASYNC_SOFT_TIME_LIMIT", default=600)
+FHIR_ASYNC_TIME_LIMIT = env.int("FHIR_ASYNC_TIME_LIMIT", default=660)
+
+# --- Work committed is work done (see pracops/pending_work.py) -------------
+# The database row is the source of truth for work to do; queueing its task is best effort,
+# and beat runs this sweep to queue again what is still pending after the grace period.
+PENDING_WORK_SWEEPS = [
+    "pracops.records.tasks.sweep_bundle_submissions",
+    "documentation.tasks.sweep_unread_notes",
+]
+PENDING_WORK_GRACE_SECONDS = env.int("PENDING_WORK_GRACE_SECONDS", default=300)
+PENDING_WORK_SWEEP_SECONDS = env.int("PENDING_WORK_SWEEP_SECONDS", default=60)
+# The most notes one sweep queues (after an extractor upgrade every note is unread).
+PENDING_WORK_SWEEP_BATCH = env.int("PENDING_WORK_SWEEP_BATCH", default=500)
+# An asynchronous Bundle not finished this long after it was accepted fails as expired.
+FHIR_ASYNC_EXPIRY_SECONDS = env.int("FHIR_ASYNC_EXPIRY", default=24 * 3600)
+# A note whose reading fails is tried again after 5, 10, 20... minutes, then given up.
+NOTE_READING_MAX_ATTEMPTS = env.int("NOTE_READING_MAX_ATTEMPTS", default=5)
+NOTE_READING_RETRY_SECONDS = env.int("NOTE_READING_RETRY_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-pending-work": {"task": "pracops.sweep_pending_work", "schedule": PENDING_WORK_SWEEP_SECONDS},
+}
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

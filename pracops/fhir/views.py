@@ -22,6 +22,7 @@ from pracops.fhir.capability import capability_statement
 from pracops.fhir.outcome import FhirError, Issue, operation_outcome
 from pracops.fhir.renderers import FhirJsonRenderer, LenientNegotiation, PlainJsonRenderer
 from pracops.fhir.subsetting import SUMMARY_MODES
+from pracops.pending_work import enqueue_on_commit
 from pracops.records import selectors
 from pracops.records.models import BundleSubmission
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
@@ -393,7 +394,7 @@ class SystemView(FhirView):
             )
             self.audit(action="E", resource_type="Bundle", resource_id=str(submission.id),
                        subtype=f"{body['type']}-async")
-            transaction.on_commit(lambda: process_bundle_submission.delay(str(submission.id)))
+            enqueue_on_commit(process_bundle_submission, str(submission.id))
         response = Response(
             operation_outcome([Issue("informational", "accepted for processing", severity="information")]),
             status=202,

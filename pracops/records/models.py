@@ -373,6 +373,9 @@ class BundleSubmission(models.Model):
         "auth.User", on_delete=models.SET_NULL, null=True, related_name="+"
     )
     submitted_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When its task was last queued; the sweep queues it again later"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     bundle = models.JSONField()
