@@ -9,6 +9,7 @@ in-process and the fixture only makes sure the test's writes are committed.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +23,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _database_url() -> str:
+def database_url() -> str:
+    """The test database, as a DATABASE_URL for a worker process."""
     db = connection.settings_dict
     if db["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{db['NAME']}"
@@ -42,32 +44,42 @@ def _worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     queue = f"pracops-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     app.conf.task_routes = {"documentation.tasks.*": {"queue": queue}}
-    env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_TASK_DEFAULT_QUEUE=queue,
+    env = dict(os.environ, DATABASE_URL=database_url(), CELERY_TASK_DEFAULT_QUEUE=queue,
                CELERY_NLP_QUEUE=queue, PYTHONPATH=str(ROOT))
     log = tmp_path_factory.mktemp("celery") / "worker.log"
-    node = f"{queue}@localhost"
-    with open(log, "wb") as out:
+    proc = start_worker(app, queues=[queue], node=f"{queue}@localhost", log=log, env=env)
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)
+
+
+def start_worker(app, *, queues: list[str], node: str, log: Path, env: dict) -> subprocess.Popen:
+    """Start ``celery worker`` (one process, the solo pool) on ``queues`` and wait until ``app``
+    can ping it; ``env`` is its whole environment (its database and broker)."""
+    with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "pracops", "worker", "--pool=solo", "-Q", queue,
+            [sys.executable, "-m", "celery", "-A", "pracops", "worker", "--pool=solo", "-Q", ",".join(queues),
              "-n", node, "--without-gossip", "--without-mingle", "--loglevel=INFO"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited: {log.read_text()[-2000:]}")
+        if app.control.ping(destination=[node], timeout=1.0):
+            return proc
+    stop_worker(proc)
+    raise RuntimeError(f"the Celery worker did not start: {log.read_text()[-2000:]}")
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the Celery worker exited: {log.read_text()[-2000:]}")
-            if app.control.ping(destination=[node], timeout=1.0):
-                break
-        else:
-            raise RuntimeError(f"the Celery worker did not start: {log.read_text()[-2000:]}")
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture
@@ -85,3 +97,80 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError("timed out waiting for the worker")
+
+
+class PrivateBroker:
+    """A ``redis-server`` of one test's own, on a free port, that the test may stop and start
+    (the shared Redis is never stopped), with workers of its own connected to it."""
+
+    def __init__(self, app, tmp_path: Path):
+        self.app, self.tmp_path = app, tmp_path
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.server: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        # The queues the app routes the project's tasks to, whichever they are in this run.
+        self.queues = sorted({
+            app.amqp.router.route({}, name)["queue"].name
+            for name in ("pracops.records.tasks.process_bundle_submission",
+                         "documentation.tasks.extract_note_facts_task")
+        })
+
+    def start(self) -> None:
+        self.server = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        wait_for(self._answers, timeout=10, interval=0.05)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=10)
+            self.server = None
+
+    def start_worker(self) -> subprocess.Popen:
+        name = f"w{len(self.workers)}-{uuid.uuid4().hex[:6]}@localhost"
+        env = dict(os.environ, DATABASE_URL=database_url(), CELERY_BROKER_URL=self.url, PYTHONPATH=str(ROOT))
+        proc = start_worker(self.app, queues=self.queues, node=name, log=self.tmp_path / "worker.log", env=env)
+        self.workers.append(proc)
+        return proc
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+def _reset_broker_connections(app) -> None:
+    # The app keeps its broker connections in pools made on first use; drop them so the next
+    # message goes to the broker the environment names now.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def private_broker(transactional_db, tmp_path, monkeypatch):
+    """The app (this process) switched to a PrivateBroker, not started yet; skipped without a
+    broker and PostgreSQL (workers and row locks across processes)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
+        pytest.skip("needs CELERY_BROKER_URL and PostgreSQL: real workers on a broker of the test's own")
+    from pracops.celery import app
+
+    broker = PrivateBroker(app, tmp_path)
+    monkeypatch.setenv("CELERY_BROKER_URL", broker.url)  # Celery reads it before its settings
+    _reset_broker_connections(app)
+    try:
+        yield broker
+    finally:
+        for proc in broker.workers:
+            if proc.poll() is None:
+                stop_worker(proc)
+        broker.stop()
+        monkeypatch.undo()
+        _reset_broker_connections(app)
