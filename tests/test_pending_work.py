@@ -39,3 +39,13 @@ def test_a_note_and_a_bundle_posted_while_the_broker_is_down_are_processed_once_
     assert Patient.objects.filter(identifiers__value="DOWN-1").count() == 1
     assert NoteFacts.objects.get().facts["pain"]["nrs_current"] == 7
     assert DocumentReference.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_beat_runs_the_sweep_every_minute():
+    from pracops.celery import app
+
+    entry = app.conf.beat_schedule["sweep-pending-work"]
+
+    assert entry["schedule"] == 60
+    assert app.tasks[entry["task"]].apply().get() == {"sweep_bundle_submissions": 0, "sweep_unread_notes": 0}

@@ -143,3 +143,27 @@ def _a_worker_waits_for_the_patient_table() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE relation = 'records_patient'::regclass AND NOT granted")
         return cursor.fetchone()[0] > 0
+
+
+def test_a_second_delivery_leaves_a_submission_running_elsewhere_alone_without_waiting(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: a row lock held by another connection")
+    ehr = Submitter()
+    submission = BundleSubmission.objects.create(bundle=_bundle("LOCKED-1"), submitted_by=ehr.user)
+    with psycopg.connect(database_url(), autocommit=False) as running:  # a worker busy with it
+        running.execute("SELECT 1 FROM records_bundlesubmission WHERE id = %s FOR UPDATE", [submission.id])
+
+        started = timezone.now()
+        with connection.cursor() as cursor:  # waiting for the lock would fail, not hang, the test
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            process_bundle_submission.apply(args=[str(submission.id)])
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = 0")
+
+        assert timezone.now() - started < timedelta(seconds=5)
+        assert not Patient.objects.filter(identifiers__value="LOCKED-1").exists()
+        running.rollback()
+    process_bundle_submission.apply(args=[str(submission.id)])
+    assert Patient.objects.filter(identifiers__value="LOCKED-1").count() == 1

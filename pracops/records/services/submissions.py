@@ -23,16 +23,18 @@ PENDING = (BundleSubmission.Status.QUEUED, BundleSubmission.Status.PROCESSING)
 
 
 def run_submission(*, submission_id: str) -> BundleSubmission | None:
-    """Run a queued submission once (its row locked), and store its response.
+    """Run a queued submission once (its row locked; None if gone or running elsewhere), and
+    store its response.
 
     Whatever the Bundle raises ends the submission as failed, so its poll stops answering 202:
     a FhirError with its own OperationOutcome, anything else as a generic 500 'processing'
     issue (no internals). Only a lost database connection is raised, for the task to retry.
     """
     with transaction.atomic():
+        # Locked by another worker: a second delivery of its task, which must not wait it out.
         submission = (
-            BundleSubmission.objects.select_for_update(of=("self",)).select_related("submitted_by")
-            .filter(id=submission_id).first()
+            BundleSubmission.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("submitted_by").filter(id=submission_id).first()
         )
         if submission is None or submission.status not in PENDING:
             return submission
