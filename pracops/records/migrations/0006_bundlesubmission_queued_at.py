@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0004_backfill_search_index'),
+        ('records', '0005_resource_versions'),
     ]
 
     operations = [
