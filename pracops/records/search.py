@@ -166,6 +166,9 @@ def _index_match(resource_type: str, param: SearchParam, modifier: str, value: s
     return Q(pk__in=rows.values("object_id"))
 
 
+_QUANTITY_LIMIT = Decimal(10) ** 12  # what the value columns hold (18 digits, 6 after the point)
+
+
 def quantity_param(name: str, number_field: str, unit_field: str, element: str, doc: str) -> SearchParam:
     """Quantity search, ``[prefix]number[|system|code]``, on a number column and the Quantity's system and code.
 
@@ -181,8 +184,8 @@ def quantity_param(name: str, number_field: str, unit_field: str, element: str, 
             number = Decimal(number_text)
         except InvalidOperation as exc:
             raise bad_value(pname, value, "expected [prefix]number[|system|code]") from exc
-        if not number.is_finite():
-            raise bad_value(pname, value, "expected a finite number")
+        if not number.is_finite() or abs(number) >= _QUANTITY_LIMIT:
+            raise bad_value(pname, value, f"expected a number between -{_QUANTITY_LIMIT} and {_QUANTITY_LIMIT}")
         half = Decimal(1).scaleb(number.as_tuple().exponent) / 2
         lo, hi = number - half, number + half
         field = number_field

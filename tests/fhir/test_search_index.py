@@ -194,8 +194,9 @@ def test_observation_by_category_any_coding_and_value_quantity(api):
     assert ids(api.search("Observation", {"value-quantity": "7.4"})) == set()  # 7 is outside [7.35, 7.45)
 
 
-def test_a_malformed_quantity_is_400(api):
-    response = api.get("/fhir/Observation", {"value-quantity": "heavy"})
+@pytest.mark.parametrize("value", ["heavy", "NaN", "ge1e999999", "1000000000000"])
+def test_a_malformed_or_out_of_range_quantity_is_400(api, value):
+    response = api.get("/fhir/Observation", {"value-quantity": value})
 
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
