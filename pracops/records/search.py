@@ -412,6 +412,14 @@ SEARCH_PARAMS["DocumentReference"]["code"] = SEARCH_PARAMS["DocumentReference"][
     name="code", code="type")
 
 
+def register_search_params(resource_type: str, params: list[SearchParam]) -> None:
+    """Add search parameters to a type (e.g. one another app registers); /metadata advertises them.
+
+    Records stored before an indexed parameter was added are found once ``rebuild_search_index`` has run.
+    """
+    SEARCH_PARAMS.setdefault(resource_type, {}).update((p.name, p) for p in params)
+
+
 def indexed_params(resource_type: str) -> list[SearchParam]:
     """The parameters a type's records are found by through the search index."""
     return [p for p in SEARCH_PARAMS[resource_type].values() if p.path and p.name == (p.code or p.name)]

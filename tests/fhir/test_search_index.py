@@ -283,3 +283,20 @@ def test_a_chain_through_a_parameter_that_is_not_a_reference_is_400(api):
 
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_registered_parameter_is_indexed_searched_and_advertised(api, anonymous, monkeypatch):
+    from pracops.records.search import SEARCH_PARAMS, indexed_token, register_search_params
+
+    monkeypatch.setitem(SEARCH_PARAMS, "ServiceRequest", dict(SEARCH_PARAMS["ServiceRequest"]))
+    register_search_params("ServiceRequest", [indexed_token("body-site", "bodySite", "Where the procedure goes")])
+    from tests.factories import ServiceRequestFactory
+
+    left, right = ServiceRequestFactory(laterality="left"), ServiceRequestFactory(laterality="right")
+
+    assert ids(api.search("ServiceRequest", {"body-site": f"{SNOMED}|7771000"})) == {left["id"]}
+    statement = anonymous.get("/fhir/metadata").json()
+    resource = next(r for r in statement["rest"][0]["resource"] if r["type"] == "ServiceRequest")
+    assert {"name": "body-site", "definition": "http://hl7.org/fhir/SearchParameter/ServiceRequest-body-site",
+            "type": "token", "documentation": "Where the procedure goes"} in resource["searchParam"]
+    assert right["id"] not in ids(api.search("ServiceRequest", {"body-site": "7771000"}))
