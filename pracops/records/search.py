@@ -407,6 +407,9 @@ SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
         ]),
     }.items()
 }
+# Condition has no status; ``status`` is kept as a name for its verification status (the column).
+SEARCH_PARAMS["Condition"]["status"] = SEARCH_PARAMS["Condition"]["status"].with_(
+    code="verification-status", documentation="The verification status code (as verification-status)")
 # DocumentReference has no code; ``code`` is kept as a name for its type.
 SEARCH_PARAMS["DocumentReference"]["code"] = SEARCH_PARAMS["DocumentReference"]["type"].with_(
     name="code", code="type")

@@ -115,6 +115,7 @@ def test_sort_by_an_unknown_parameter_is_ignored_unless_strict(api):
     ("Patient", "email", "individual-email"),
     ("Condition", "clinical-status", "Condition-clinical-status"),
     ("Condition", "category", "Condition-category"),
+    ("Condition", "status", "Condition-verification-status"),
     ("Observation", "value-quantity", "Observation-value-quantity"),
     ("DocumentReference", "category", "DocumentReference-category"),
     ("Encounter", "patient", "clinical-patient"),
