@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from pracops.access.roles import allowed, reach_of
 from pracops.audit.admin import AuditedAdminMixin
 from pracops.fhir.outcome import FhirError
 from pracops.records import models
@@ -48,7 +49,19 @@ class RecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         derived = [name for name, col in self._kind().mapper.columns.items()
                    if col.set is None and name != "name_text"]
-        return [*self.common_readonly, *derived]
+        readonly = [*self.common_readonly, *derived]
+        if obj is not None and obj.pk is not None and self._withheld_types(request, obj):
+            # Contained resources of a type the role may not read are not shown (minimum necessary).
+            readonly[readonly.index("resource_json")] = "resource_withheld"
+        return readonly
+
+    def _withheld_types(self, request, obj) -> set[str]:
+        resource = self._kind().to_fhir(obj)
+        return {t for i, t, _ in reach_of(resource, sending=False) if not allowed(request.user, i, t)}
+
+    @admin.display(description="FHIR resource")
+    def resource_withheld(self, obj):
+        return "Not shown: it contains resources of a type your role may not read."
 
     def get_exclude(self, request, obj=None):
         return ["resource", "name_text"]

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.forms import MultiWidget
+from django.test import Client
 from django.urls import reverse
 
 from pracops.access.roles import ensure_roles
@@ -384,3 +385,21 @@ def test_an_admin_edit_is_audited_as_an_update(admin_client, superuser):
 
     updates = list(AuditEvent.objects.filter(action="U").values_list("source", "resource_id", "patient_id", "user"))
     assert updates == [("admin", patient.fhir_id, patient.fhir_id, superuser.pk)]
+
+
+def test_billing_sees_an_encounter_without_the_note_it_contains(demo, staff_client):
+    encounter = models.Encounter.objects.first()
+    secret = "Contained-note-text-Quokka"
+    encounter.resource = {**encounter.resource, "contained": [{
+        "resourceType": "DocumentReference", "id": "n1", "status": "current",
+        "content": [{"attachment": {"contentType": "text/plain", "title": secret}}],
+    }]}
+    encounter.save(update_fields=["resource"])
+
+    billing = staff_client("billing").get(change_page(encounter)).content.decode()
+    client = Client()
+    client.force_login(User.objects.create_superuser("root-2", "r@example.org", "not-used-here-2"))
+    superuser = client.get(change_page(encounter)).content.decode()
+
+    assert secret not in billing and "your role may not read" in billing
+    assert secret in superuser
