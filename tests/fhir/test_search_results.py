@@ -291,3 +291,19 @@ def test_an_unknown_summary_mode_is_400(api):
 
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_an_include_costs_one_query_however_many_matches(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(10):
+        EncounterFactory()
+
+    with CaptureQueriesContext(connection) as plain:
+        api.search("Encounter", {"_count": 10})
+    with CaptureQueriesContext(connection) as included:
+        bundle = api.search("Encounter", {"_count": 10, "_include": "Encounter:patient"})
+
+    assert len(entries(bundle, "include")) == 10
+    assert len(included.captured_queries) == len(plain.captured_queries) + 1
