@@ -13,7 +13,7 @@ from pracops.access.roles import allowed, reach_of
 from pracops.audit.admin import AuditedAdminMixin
 from pracops.fhir.outcome import FhirError
 from pracops.records import models
-from pracops.records.services.admin_edits import problems_with, save_record
+from pracops.records.services.admin_edits import delete_records, problems_with, save_record
 
 
 class RecordForm(forms.ModelForm):
@@ -40,7 +40,24 @@ class RecordForm(forms.ModelForm):
             self.add_error(None, problem)
 
 
-class RecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DeletesThroughWritePath:
+    """Deletes go through the write path, as the FHIR API's do; the audit mixin records them after."""
+
+    def delete_model(self, request, obj):
+        self._delete(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._delete(request, list(queryset))
+
+    def _delete(self, request, records) -> None:
+        try:
+            delete_records(records)
+        except FhirError as exc:
+            messages.error(request, f"Not deleted: {exc}")
+            raise
+
+
+class RecordAdmin(AuditedAdminMixin, DeletesThroughWritePath, admin.ModelAdmin):
     form = RecordForm
     common_readonly = ["fhir_id", "version_id", "last_updated", "identifier_list", "resource_json"]
     list_per_page = 50

@@ -397,3 +397,25 @@ def test_reimporting_a_deleted_record_continues_its_history(api):
     assert versions_kept("Observation", observation.fhir_id) == [1, 2, 3]
     assert api.get(path).json()["meta"]["versionId"] == "3"
     assert api.get(f"{path}/_history/3").json() == api.get(path).json()
+
+
+def test_an_admin_delete_keeps_the_deletion_and_reads_as_gone(api, client):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    stored = PatientFactory()
+    other = PatientFactory()
+    client.force_login(User.objects.create_superuser("office-manager", "m@example.org", "not-used-here-1"))
+    record = Patient.objects.get(fhir_id=stored["id"])
+
+    response = client.post(reverse("admin:records_patient_delete", args=[record.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    listing = reverse("admin:records_patient_changelist")
+    client.post(listing, {"action": "delete_selected", "_selected_action": [Patient.objects.get(fhir_id=other["id"]).pk],
+                          "post": "yes"})
+
+    for patient in (stored, other):
+        assert api.get(f"/fhir/Patient/{patient['id']}").status_code == 410
+        assert versions_kept("Patient", patient["id"]) == [1, 2]
+    assert AuditEvent.objects.filter(action="D", resource_id=stored["id"], source="admin").count() == 1
+    assert AuditEvent.objects.filter(action="D", resource_id=other["id"], source="admin").count() == 1

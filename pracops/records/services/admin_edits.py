@@ -8,6 +8,7 @@ from pracops.fhir.validation import validation_issues
 from pracops.records.models import FhirRecord
 from pracops.records.registry import kind_for_model
 from pracops.records.services.resources import create_resource, update_resource
+from pracops.records.services.writes import Operation, run_unit
 
 
 def resource_from_record(record: FhirRecord) -> dict:
@@ -43,4 +44,11 @@ def save_record(record: FhirRecord, *, is_new: bool, expected_version: int | Non
     return stored
 
 
-__all__ = ["FhirError", "problems_with", "resource_from_record", "save_record"]
+def delete_records(records: list[FhirRecord]) -> None:
+    """Delete records as FHIR deletes, all or nothing: each leaves its deletion in the version history."""
+    ops = [Operation("DELETE", record.resource_type, fhir_id=record.fhir_id) for record in records]
+    if ops:
+        run_unit(ops)
+
+
+__all__ = ["FhirError", "delete_records", "problems_with", "resource_from_record", "save_record"]
