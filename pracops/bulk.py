@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
-import orjson
 from django.db import connection, models
+
+from pracops.fhir import jsontext
 
 # Field types whose Python values psycopg sends to COPY as they are.
 _SENT_AS_IS = {
@@ -113,4 +114,4 @@ def _field_names(model: type[models.Model]) -> frozenset[str]:
 
 
 def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return jsontext.dumps(value).decode()

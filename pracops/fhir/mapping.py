@@ -306,6 +306,11 @@ def _set_family(resource: dict, value: str) -> None:
     _set(_human_name(resource), "family", value)
 
 
+def _given(resource: dict) -> str:
+    # A null pads the array where only the "_given" sibling (an extension) has something.
+    return " ".join(part for part in _human_name(resource).get("given") or [] if part)
+
+
 def _set_given(resource: dict, value: str) -> None:
     names = resource.setdefault("name", [])
     if not names:
@@ -385,7 +390,7 @@ class PractitionerMapper(ResourceMapper):
     columns = {
         "npi": Column(lambda r: _identifier_value(r, system=NPI), _identifier_setter(system=NPI)),
         "family": Column(lambda r: _human_name(r).get("family", ""), _set_family),
-        "given": Column(lambda r: " ".join(_human_name(r).get("given") or []), _set_given),
+        "given": Column(_given, _set_given),
         "active": _bool("active"),
     }
 
@@ -400,7 +405,7 @@ class PatientMapper(ResourceMapper):
             lambda r: _identifier_value(r, type_code="MR"), _identifier_setter(type_code="MR")
         ),
         "family": Column(lambda r: _human_name(r).get("family", ""), _set_family),
-        "given": Column(lambda r: " ".join(_human_name(r).get("given") or []), _set_given),
+        "given": Column(_given, _set_given),
         "name_text": Column(
             lambda r: " ".join(
                 part.lower()
@@ -718,19 +723,31 @@ class ServiceRequestMapper(ResourceMapper):
         return super().render(resource, columns, references)
 
 
+# Observation.value_number is a DecimalField(18, 6): what it can hold, and to which precision.
+_VALUE_NUMBER_STEP = Decimal("0.000001")
+_VALUE_NUMBER_LIMIT = Decimal(10) ** 12
+
+
 def _value_number(resource: dict) -> Decimal | None:
     value = (resource.get("valueQuantity") or {}).get("value")
     if value is None and isinstance(resource.get("valueInteger"), int):
         value = resource["valueInteger"]
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         return None
+    # Beyond the column (e.g. 1E+18): the resource keeps the value, the column none.
+    return number if number.is_finite() and abs(number) < _VALUE_NUMBER_LIMIT else None
 
 
 def _set_value_number(resource: dict, value: Any) -> None:
+    current = _value_number(resource)
+    if current is not None and value is not None and _same_at_column_precision(current, Decimal(value)):
+        return  # the column holds the resource's exact value rounded; keep the exact digits
+    if value is None and current is None:
+        return  # nothing the column could hold, so nothing to take away
     if "valueInteger" in resource and value is not None and Decimal(value) == int(value):
         resource["valueInteger"] = int(value)
         return
@@ -740,7 +757,11 @@ def _set_value_number(resource: dict, value: Any) -> None:
         return
     resource.pop("valueInteger", None)  # value[x] holds one value; a fraction needs a Quantity
     number = Decimal(value)
-    resource.setdefault("valueQuantity", {})["value"] = int(number) if number == int(number) else float(number)
+    resource.setdefault("valueQuantity", {})["value"] = int(number) if number == int(number) else number.normalize()
+
+
+def _same_at_column_precision(a: Decimal, b: Decimal) -> bool:
+    return a.quantize(_VALUE_NUMBER_STEP) == b.quantize(_VALUE_NUMBER_STEP)
 
 
 class ObservationMapper(ResourceMapper):

@@ -1,6 +1,7 @@
-import orjson
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
+
+from pracops.fhir import jsontext
 
 FHIR_JSON = "application/fhir+json"
 
@@ -13,7 +14,7 @@ class FhirJsonRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data)
+        return jsontext.dumps(data)
 
 
 class PlainJsonRenderer(FhirJsonRenderer):

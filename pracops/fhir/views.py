@@ -18,6 +18,7 @@ from pracops.audit.models import AuditEvent
 from pracops.audit.services import (
     failed_login_detail, record_access, record_bundle, record_bundle_entries, record_failed_login,
 )
+from pracops.fhir import jsontext
 from pracops.fhir.capability import capability_statement
 from pracops.fhir.outcome import FhirError, Issue, operation_outcome
 from pracops.fhir.renderers import FhirJsonRenderer, LenientNegotiation, PlainJsonRenderer
@@ -97,7 +98,7 @@ class FhirView(APIView):
         if len(raw) > limit:
             raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes"))
         try:
-            return orjson.loads(raw)
+            return jsontext.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise FhirError(400, Issue("structure", f"the body is not valid JSON: {exc.msg} at position {exc.pos}")) from exc
 

@@ -7,29 +7,41 @@ columns for what the practice works with. The columns are the truth for those el
 
 import uuid
 
-import orjson
-
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from pracops.fhir import jsontext
 from pracops.records.validators import validate_icd10cm_code, validate_npi
 
 
 class ResourceJSONField(models.JSONField):
-    """A JSONField that writes with orjson on PostgreSQL: resource JSON is most of an import's bytes."""
+    """A JSONField for FHIR JSON: decimals keep their exact digits, and PostgreSQL gets orjson's
+    speed (resource JSON is most of an import's bytes)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("encoder", jsontext.ExactEncoder)
+        kwargs.setdefault("decoder", jsontext.ExactDecoder)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        # The coders are what this field is, not options of it: nothing for migrations to record.
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        return name, path, args, kwargs
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if connection.vendor == "postgresql" and value is not None and not hasattr(value, "as_sql"):
             from psycopg.types.json import Jsonb
 
-            return Jsonb(value, dumps=_orjson_dumps)
+            return Jsonb(value, dumps=_json_text)
         return super().get_db_prep_value(value, connection, prepared)
 
 
-def _orjson_dumps(value) -> str:
-    return orjson.dumps(value).decode()
+def _json_text(value) -> str:
+    return jsontext.dumps(value).decode()
 
 
 def new_fhir_id() -> str:
@@ -378,9 +390,9 @@ class BundleSubmission(models.Model):
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    bundle = models.JSONField()
+    bundle = ResourceJSONField()
     base_url = models.CharField(max_length=500, blank=True)
-    response = models.JSONField(null=True, blank=True)
+    response = ResourceJSONField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -1,5 +1,7 @@
 """Bundles sent with ``Prefer: respond-async`` are run by a Celery worker (a real one in CI)."""
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -103,3 +105,20 @@ def test_async_status_is_private_to_the_submitter(celery_worker):
 
     assert other.get(location).status_code == 404
     assert owner.get(location).status_code == 200
+
+
+def test_an_async_transaction_keeps_the_digits_of_its_decimals(celery_worker):
+    client = _client()
+    bundle = json.dumps(_bundle("ASYNC-5"))
+    observation = ('{"resource":{"resourceType":"Observation","status":"final","code":{"text":"pi"},'
+                   '"subject":{"reference":"urn:uuid:0b6a4c2e-4d47-4c2a-9d55-8e1f3f1a0a01"},'
+                   '"valueQuantity":{"value":3.141592653589793238}},"request":{"method":"POST","url":"Observation"}}')
+    bundle = bundle[:-2] + "," + observation + "]}"  # the entry list and the Bundle close the text
+
+    response = client.post("/fhir", bundle, content_type="application/fhir+json",
+                           headers={"Prefer": "respond-async"})
+
+    assert response.status_code == 202
+    finished = _poll(client, response["Content-Location"].split("testserver", 1)[-1])
+    assert finished.status_code == 200
+    assert b'"value":3.141592653589793238' in finished.content

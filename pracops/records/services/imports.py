@@ -25,6 +25,7 @@ import orjson
 from django.db import DataError, connections, transaction
 
 from pracops.audit.services import record_many
+from pracops.fhir import jsontext
 from pracops.fhir.outcome import FhirError, Issue
 from pracops.records.registry import KINDS
 from pracops.records.services.history import patient_of_operation
@@ -129,7 +130,7 @@ def prepare_bundle_file(path: str | Path) -> PreparedBundle:
     """Read, parse and validate one bundle file. Pure: no database, so any process may run it."""
     path = str(path)
     try:
-        ops, skipped = bundle_operations(orjson.loads(Path(path).read_bytes()))
+        ops, skipped = bundle_operations(jsontext.loads(Path(path).read_bytes()))
     except orjson.JSONDecodeError as exc:
         return PreparedBundle(path, failure=ImportFailure(path, error=f"not valid JSON: {exc.msg}"))
     except OSError as exc:
