@@ -157,6 +157,23 @@ def test_put_to_a_new_id_creates_the_resource_there(api):
     assert api.get("/fhir/Patient/ehr-patient-42").status_code == 200
 
 
+def test_put_to_a_new_id_ignores_the_meta_version_id_another_server_gave_it(api):
+    sent = {**PatientFactory.build(id="copied-42"), "meta": {"versionId": "7", "lastUpdated": "2016-05-16T00:55:52Z"}}
+
+    response = api.put("/fhir/Patient/copied-42", sent)
+
+    assert response.status_code == 201
+    assert response.json()["meta"]["versionId"] == "1"
+
+
+def test_put_with_if_match_to_a_new_id_is_412(api):
+    response = api.put("/fhir/Patient/not-there-yet", PatientFactory.build(id="not-there-yet"),
+                       **{"If-Match": 'W/"1"'})
+
+    assert response.status_code == 412
+    assert not Patient.objects.filter(fhir_id="not-there-yet").exists()
+
+
 def test_put_whose_body_id_differs_from_the_url_is_400(api):
     patient = PatientFactory()
 
