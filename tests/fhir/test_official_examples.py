@@ -60,6 +60,11 @@ _SHARED_IDENTIFIER = ("Has the identifier (same system and value) of another exa
                       "identifiers are unique per system for now. Branch `writes` removes that uniqueness: "
                       "once it has landed this loads, and this entry must go.")
 
+_CONTAINED_UNSTORED = ("Contains a resource of a type PracOps does not store, and a contained resource "
+                       "needs read of its own type, which no role has for an unstored type (the "
+                       "minimum-necessary rule of pracops/access/roles.py reach_of). Open question for the lead: "
+                       "whether the integration role should read contained types it cannot store.")
+
 # Examples the server refuses: example -> (HTTP status, words of the diagnostics, why).
 REFUSED: dict[str, tuple[int, str, str]] = {
     # Deliberate: PracOps keeps clinical records of its own patients.
@@ -75,6 +80,9 @@ REFUSED: dict[str, tuple[int, str, str]] = {
     "Observation/5minute-apgar-score": (422, "#newborn is not a Patient on this server", _CONTAINED_PATIENT),
     "Observation/10minute-apgar-score": (422, "#newborn is not a Patient on this server", _CONTAINED_PATIENT),
     "Observation/20minute-apgar-score": (422, "#newborn is not a Patient on this server", _CONTAINED_PATIENT),
+    "Encounter/home": (403, "may not read Location", _CONTAINED_UNSTORED),
+    "ServiceRequest/lipid": (403, "may not read Specimen", _CONTAINED_UNSTORED),
+    "ServiceRequest/physiotherapy": (403, "may not read Provenance", _CONTAINED_UNSTORED),
     # Until `writes` lands: identifiers unique per system.
     "Observation/blood-pressure-cancel": (409, "already", _SHARED_IDENTIFIER),
     "Observation/blood-pressure-dar": (409, "already", _SHARED_IDENTIFIER),
@@ -221,7 +229,7 @@ def test_every_loadable_example_loads_and_reads_back_identical(api):
             different.append(key)
     assert different == []
     # Of 176; the others are named above (or refer to one that is). A change in what loads shows here.
-    assert len(keys) == 117
+    assert len(keys) == 114
 
 
 def test_each_refused_example_is_refused_for_its_reason(api):
