@@ -116,8 +116,13 @@ class FhirResourceFactory(factory.DictFactory):
         rename = {"class_": "class"}  # a FHIR element named after a Python keyword
 
     @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        # An element given as None is left out: FHIR JSON has no null.
+        return {name: value for name, value in model_class(*args, **kwargs).items() if value is not None}
+
+    @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        resource = model_class(*args, **kwargs)
+        resource = cls._build(model_class, *args, **kwargs)
         op = create_resource(resource=resource)
         return selectors.read_resource(resource["resourceType"], op.fhir_id)[1]
 
