@@ -56,10 +56,6 @@ _NO_PATIENT = ("Every clinical record here belongs to a patient stored on this s
                "foreign key is required); this example's subject is a Group, a display text or absent.")
 _CONTAINED_PATIENT = ("Its subject is a contained Patient (#newborn): a clinical record belongs to a "
                       "patient stored on this server, so that it can be found, audited and authorized.")
-_SHARED_IDENTIFIER = ("Has the identifier (same system and value) of another example of its type, and "
-                      "identifiers are unique per system for now. Branch `writes` removes that uniqueness: "
-                      "once it has landed this loads, and this entry must go.")
-
 _CONTAINED_UNSTORED = ("Contains a resource of a type PracOps does not store, and a contained resource "
                        "needs read of its own type, which no role has for an unstored type (the "
                        "minimum-necessary rule of pracops/access/roles.py reach_of). Open question for the lead: "
@@ -83,14 +79,6 @@ REFUSED: dict[str, tuple[int, str, str]] = {
     "Encounter/home": (403, "may not read Location", _CONTAINED_UNSTORED),
     "ServiceRequest/lipid": (403, "may not read Specimen", _CONTAINED_UNSTORED),
     "ServiceRequest/physiotherapy": (403, "may not read Provenance", _CONTAINED_UNSTORED),
-    # Until `writes` lands: identifiers unique per system.
-    "Observation/blood-pressure-cancel": (409, "already", _SHARED_IDENTIFIER),
-    "Observation/blood-pressure-dar": (409, "already", _SHARED_IDENTIFIER),
-    "Observation/unsat": (409, "already", _SHARED_IDENTIFIER),
-    "Patient/mom": (409, "already", _SHARED_IDENTIFIER),
-    "Practitioner/f004": (409, "already", _SHARED_IDENTIFIER),
-    "Patient/f201": (409, "already",
-                     "Lists the same identifier twice; see the other identifier entries."),
 }
 
 
@@ -229,7 +217,7 @@ def test_every_loadable_example_loads_and_reads_back_identical(api):
             different.append(key)
     assert different == []
     # Of 176; the others are named above (or refer to one that is). A change in what loads shows here.
-    assert len(keys) == 114
+    assert len(keys) == 131
 
 
 def test_each_refused_example_is_refused_for_its_reason(api):
