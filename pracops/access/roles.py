@@ -7,6 +7,8 @@ update -> change, delete -> delete), written by ``ensure_roles`` after every mig
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Iterator
 
 from django.contrib.auth.models import Group, Permission
@@ -15,32 +17,61 @@ READ = frozenset({"read", "search"})
 WRITE = frozenset({"create", "update"})
 ALL = READ | WRITE | {"delete"}
 
-CLINICAL = ("Encounter", "Condition", "Procedure", "ServiceRequest", "Observation", "DocumentReference")
-EVERY_TYPE = ("Organization", "Practitioner", "Patient", "Coverage", *CLINICAL)
-
-# role -> resource type -> interactions
-ROLES: dict[str, dict[str, frozenset[str]]] = {
+# role -> type group -> interactions. A resource type's groups are declared where it is
+# registered (pracops.records.registry), so a type another app registers gets its grants here.
+GRANTS: dict[str, dict[str, frozenset[str]]] = {
     # An EHR system: sends and reads everything it shares with us.
-    "integration": {t: ALL for t in EVERY_TYPE},
+    "integration": {"exchanged": ALL},
     # Clinicians read the chart and write clinical records; they do not edit registration.
-    "clinician": {
-        **{t: READ for t in EVERY_TYPE},
-        **{t: READ | WRITE for t in CLINICAL},
-    },
+    "clinician": {"chart": READ, "clinical": READ | WRITE},
     # Front office registers patients and coverage and works orders for authorization.
-    "front_office": {
-        **{t: READ for t in EVERY_TYPE},
-        **{t: READ | WRITE for t in ("Patient", "Coverage", "Organization", "Practitioner", "ServiceRequest")},
-    },
+    "front_office": {"chart": READ, "registration": READ | WRITE, "orders": READ | WRITE},
     # Billing needs what a claim needs, not the notes or measurements (minimum necessary).
-    "billing": {
-        **{t: READ for t in ("Organization", "Practitioner", "Patient", "Encounter", "Condition",
-                             "Procedure", "ServiceRequest")},
-        "Coverage": READ | WRITE,
-    },
+    "billing": {"claim-evidence": READ, "payer": READ | WRITE},
     # Auditors read the audit trail and nothing else.
-    "auditor": {"AuditEvent": READ},
+    "auditor": {"audit": READ},
 }
+
+# Types outside the records registry that roles still govern.
+_OTHER_TYPE_GROUPS = {"AuditEvent": frozenset({"audit"})}
+
+
+def role_table() -> dict[str, dict[str, frozenset[str]]]:
+    """role -> resource type -> interactions, for the types registered now."""
+    from pracops.records.registry import SUPPORTED_TYPES
+
+    return _role_table(tuple(SUPPORTED_TYPES))
+
+
+@lru_cache(maxsize=4)
+def _role_table(resource_types: tuple[str, ...]) -> dict[str, dict[str, frozenset[str]]]:
+    from pracops.records.registry import KINDS
+
+    groups_of = {t: KINDS[t].groups for t in resource_types} | _OTHER_TYPE_GROUPS
+    table: dict[str, dict[str, frozenset[str]]] = {}
+    for role, grants in GRANTS.items():
+        table[role] = {}
+        for resource_type, groups in groups_of.items():
+            interactions = frozenset().union(*(grants.get(group, frozenset()) for group in groups))
+            if interactions:
+                table[role][resource_type] = interactions
+    return table
+
+
+class _Roles(Mapping[str, dict[str, frozenset[str]]]):
+    """``ROLES[role][type]``: the interactions a role has with a type, as registered now."""
+
+    def __getitem__(self, role: str) -> dict[str, frozenset[str]]:
+        return role_table()[role]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(GRANTS)
+
+    def __len__(self) -> int:
+        return len(GRANTS)
+
+
+ROLES = _Roles()
 
 _ADMIN_ACTIONS = {"read": "view", "create": "add", "update": "change", "delete": "delete"}
 
@@ -50,7 +81,7 @@ def roles_of(user) -> set[str]:
         return set()
     cached = getattr(user, "_pracops_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        cached = set(user.groups.filter(name__in=list(GRANTS)).values_list("name", flat=True))
         user._pracops_roles = cached
     return cached
 

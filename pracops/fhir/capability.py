@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pracops.records.registry import SUPPORTED_TYPES
-from pracops.records.search import SEARCH_PARAMS, definition
+from pracops.records.registry import KINDS, SUPPORTED_TYPES
+from pracops.records.search import definition
 
 SOFTWARE_VERSION = "0.1.0"
 TYPE_INTERACTIONS = [
@@ -32,7 +32,7 @@ def capability_statement(base_url: str, published: str) -> dict:
                     "type": p.type,
                     "documentation": p.documentation,
                 }
-                for p in SEARCH_PARAMS[resource_type].values()
+                for p in KINDS[resource_type].search_params.values()
             ],
         })
     return {

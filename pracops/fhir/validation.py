@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, Mapping
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import BaseModel, ValidationError
@@ -18,30 +18,11 @@ def fhir_model(resource_type: str):
     return get_fhir_model_class(resource_type)
 
 
-# Required bindings of the codes PracOps keeps in columns. The R4B models check a code's
-# form, not its value set, so without this a Patient.gender of "sometimes" would be stored.
-REQUIRED_CODES: dict[str, dict[str, frozenset[str]]] = {
-    "Patient": {"gender": frozenset({"male", "female", "other", "unknown"})},
-    "Practitioner": {"gender": frozenset({"male", "female", "other", "unknown"})},
-    "Coverage": {"status": frozenset({"active", "cancelled", "draft", "entered-in-error"})},
-    "Encounter": {"status": frozenset({"planned", "arrived", "triaged", "in-progress", "onleave", "finished",
-                                       "cancelled", "entered-in-error", "unknown"})},
-    "Procedure": {"status": frozenset({"preparation", "in-progress", "not-done", "on-hold", "stopped",
-                                       "completed", "entered-in-error", "unknown"})},
-    "ServiceRequest": {
-        "status": frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}),
-        "intent": frozenset({"proposal", "plan", "directive", "order", "original-order", "reflex-order",
-                             "filler-order", "instance-order", "option"}),
-    },
-    "Observation": {"status": frozenset({"registered", "preliminary", "final", "amended", "corrected",
-                                         "cancelled", "entered-in-error", "unknown"})},
-    "DocumentReference": {"status": frozenset({"current", "superseded", "entered-in-error"})},
-}
-
-
-def _code_issues(resource: dict, where: str) -> list[Issue]:
+def _code_issues(resource: dict, required_codes: Mapping[str, frozenset[str]], where: str) -> list[Issue]:
+    # The R4B models check a code's form, not its value set: without this a Patient.gender of
+    # "sometimes" would be stored.
     issues = []
-    for element, codes in REQUIRED_CODES.get(resource["resourceType"], {}).items():
+    for element, codes in required_codes.items():
         value = resource.get(element)
         if value is not None and value not in codes:
             expression = f"{resource['resourceType']}.{element}"
@@ -52,8 +33,10 @@ def _code_issues(resource: dict, where: str) -> list[Issue]:
     return issues
 
 
-def validation_issues(resource: dict, *, where: str = "") -> list[Issue]:
-    """The structural problems of a resource; empty when it is valid R4."""
+def validation_issues(resource: dict, *, where: str = "",
+                      required_codes: Mapping[str, frozenset[str]] | None = None) -> list[Issue]:
+    """The structural problems of a resource; empty when it is valid R4 and its elements named in
+    ``required_codes`` (element -> codes, the type's required bindings) hold one of their codes."""
     try:
         instance = fhir_model(resource["resourceType"]).model_validate(resource)
     except ValidationError as exc:
@@ -68,11 +51,12 @@ def validation_issues(resource: dict, *, where: str = "") -> list[Issue]:
         return issues or [Issue("structure", f"{where}invalid {resource['resourceType']}")]
     issues: list[Issue] = []
     _json_issues(resource, instance, resource["resourceType"], where, issues)
-    return issues[:_MAX_ISSUES] or _code_issues(resource, where)
+    return issues[:_MAX_ISSUES] or _code_issues(resource, required_codes or {}, where)
 
 
-def validate_resource(resource: dict, *, where: str = "") -> None:
-    issues = validation_issues(resource, where=where)
+def validate_resource(resource: dict, *, where: str = "",
+                      required_codes: Mapping[str, frozenset[str]] | None = None) -> None:
+    issues = validation_issues(resource, where=where, required_codes=required_codes)
     if issues:
         raise FhirError(400, issues)
 

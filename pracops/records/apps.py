@@ -6,3 +6,8 @@ class RecordsConfig(AppConfig):
     name = "pracops.records"
     label = "records"
     verbose_name = "Practice records"
+
+    def ready(self) -> None:
+        from pracops.records.kinds import register_core_types
+
+        register_core_types()

@@ -1,18 +1,43 @@
-"""The resource types PracOps stores: their models, mappers and how each reads back as FHIR."""
+"""The resource types PracOps stores: the one place each is declared.
+
+A type is a ``ResourceKind``: its model, its FHIR mapper, its search parameters, the groups
+its access rules come from (``pracops.access.roles``) and the required code bindings
+validation enforces. The API, bundles, imports, search, roles and the CapabilityStatement all
+read this registry, so a type registered here is served everywhere.
+
+The core records register theirs in ``pracops.records.kinds``; another app registers its own
+from its ``AppConfig.ready()``::
+
+    register_resource_type(ResourceKind("Claim", Claim, ClaimMapper(), search_params={...},
+                                        groups=frozenset({"billing"})))
+
+Types are written in the order they are registered, so a type registers after the types its
+foreign keys point at.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping
 
-from pracops.fhir.mapping import MAPPERS, ResourceMapper
 from pracops.records import models
 
+if TYPE_CHECKING:
+    from pracops.fhir.mapping import ResourceMapper
+    from pracops.records.search import SearchParam
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)  # one object per type: hashed by identity
 class ResourceKind:
     resource_type: str
     model: type[models.FhirRecord]
     mapper: ResourceMapper
+    # FHIR search parameter name -> how it filters (pracops.records.search).
+    search_params: dict[str, SearchParam] = field(default_factory=dict)
+    # What the type is for, e.g. "clinical" or "registration": each role's grants name groups.
+    groups: frozenset[str] = frozenset()
+    # Element -> the codes of its required binding, where the R4B models check only the form.
+    required_codes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -42,15 +67,40 @@ class ResourceKind:
         return ordered
 
 
-# Written in this order, so that every foreign key points at something already stored.
-SUPPORTED_TYPES: list[str] = [
-    "Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition",
-    "Procedure", "ServiceRequest", "Observation", "DocumentReference",
-]
+class RegistrationError(Exception):
+    """A resource type that cannot be registered as declared (a programming error)."""
 
-KINDS: dict[str, ResourceKind] = {
-    name: ResourceKind(name, getattr(models, name), MAPPERS[name]) for name in SUPPORTED_TYPES
-}
+
+# In registration order, which is the order a unit of work writes them in: every foreign key
+# points at something already stored. Both are filled in place, never rebound.
+SUPPORTED_TYPES: list[str] = []
+KINDS: dict[str, ResourceKind] = {}
+
+
+def register_resource_type(kind: ResourceKind) -> None:
+    """Serve ``kind`` everywhere: the FHIR API, bundles, imports, search, roles and /metadata."""
+    if kind.resource_type in KINDS:
+        if KINDS[kind.resource_type].model is kind.model:
+            return  # AppConfig.ready() may run again (e.g. when tests swap the installed apps)
+        raise RegistrationError(f"{kind.resource_type} is already registered")
+    unknown = sorted({target for target in kind.fk_fields.values() if target not in KINDS})
+    if unknown:
+        raise RegistrationError(
+            f"{kind.resource_type} refers to {', '.join(unknown)}: register it after the types it refers to"
+        )
+    if kind.mapper.resource_type != kind.resource_type or kind.model.resource_type != kind.resource_type:
+        raise RegistrationError(f"{kind.resource_type}: its model and mapper must be for {kind.resource_type}")
+    KINDS[kind.resource_type] = kind
+    SUPPORTED_TYPES.append(kind.resource_type)
+
+
+def unregister_resource_type(resource_type: str) -> None:
+    """Stop serving a type (for tests that register one of their own)."""
+    if any(resource_type in other.fk_fields.values() for other in KINDS.values() if other.resource_type != resource_type):
+        raise RegistrationError(f"another registered type refers to {resource_type}")
+    KINDS.pop(resource_type, None)
+    if resource_type in SUPPORTED_TYPES:
+        SUPPORTED_TYPES.remove(resource_type)
 
 
 def kind_of(resource_type: str) -> ResourceKind | None:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Callable
+from typing import Callable, Mapping
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q
@@ -300,7 +300,9 @@ def reference_param(name: str, fk: str, target: str, doc: str = "") -> SearchPar
     return SearchParam(name, "reference", doc or f"The {target} (id or {target}/id)", build, target=target, fk=fk)
 
 
-def _common() -> list[SearchParam]:
+def common_params() -> list[SearchParam]:
+    """The parameters of every type (``_id``, ``_lastUpdated``, ``identifier``); a type another app
+    registers starts its own list with them."""
     return [
         token_param("_id", "fhir_id", doc="The logical id").with_(sort="fhir_id"),
         date_param("_lastUpdated", "last_updated", doc="When the resource last changed"),
@@ -318,7 +320,7 @@ def _period_of(*elements: str) -> Q:
 
 def _clinical(code_doc: str, extra: list[SearchParam] = (), *, date: SearchParam | None = None) -> list[SearchParam]:
     return [
-        *_common(),
+        *common_params(),
         reference_param("patient", "patient", "Patient"),
         reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
         reference_param("encounter", "encounter", "Encounter"),
@@ -349,26 +351,28 @@ def _contacts() -> list[SearchParam]:
     ]
 
 
+# The core types' parameters, registered with their types (pracops.records.kinds); searches
+# read every registered type's own from the registry (params_of).
 SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
     resource_type: {p.name: p for p in params}
     for resource_type, params in {
-        "Organization": [*_common(), string_param("name", "name").with_(sort="name"),
+        "Organization": [*common_params(), string_param("name", "name").with_(sort="name"),
                          token_param("type", "kind", doc="prov (provider) or pay (payer)")],
-        "Practitioner": [*_common(), *_names("Practitioner"), *_contacts()],
+        "Practitioner": [*common_params(), *_names("Practitioner"), *_contacts()],
         "Patient": [
-            *_common(), *_names("Patient"), *_contacts(),
+            *common_params(), *_names("Patient"), *_contacts(),
             date_param("birthdate", "birth_date", as_date=True, doc="Date of birth"),
             token_param("gender", "gender"),
         ],
         "Coverage": [
-            *_common(),
+            *common_params(),
             reference_param("beneficiary", "beneficiary", "Patient"),
             reference_param("patient", "beneficiary", "Patient", doc="The beneficiary"),
             reference_param("payor", "payor", "Organization"),
             token_param("status", "status"),
         ],
         "Encounter": [
-            *_common(),
+            *common_params(),
             reference_param("patient", "patient", "Patient"),
             reference_param("subject", "patient", "Patient", doc="The patient (subject)"),
             date_param("date", "period_start", "period_end", ongoing=True,
@@ -415,17 +419,26 @@ SEARCH_PARAMS["DocumentReference"]["code"] = SEARCH_PARAMS["DocumentReference"][
     name="code", code="type")
 
 
+def params_of(resource_type: str) -> Mapping[str, SearchParam]:
+    """The search parameters of a registered type (none for a type not registered)."""
+    kind = KINDS.get(resource_type)
+    return kind.search_params if kind is not None else {}
+
+
 def register_search_params(resource_type: str, params: list[SearchParam]) -> None:
-    """Add search parameters to a type (e.g. one another app registers); /metadata advertises them.
+    """Add search parameters to a registered type; /metadata advertises them.
 
     Records stored before an indexed parameter was added are found once ``rebuild_search_index`` has run.
     """
-    SEARCH_PARAMS.setdefault(resource_type, {}).update((p.name, p) for p in params)
+    kind = KINDS.get(resource_type)
+    if kind is None:
+        raise LookupError(f"{resource_type} is not a registered resource type")
+    kind.search_params.update((p.name, p) for p in params)
 
 
 def indexed_params(resource_type: str) -> list[SearchParam]:
     """The parameters a type's records are found by through the search index."""
-    return [p for p in SEARCH_PARAMS[resource_type].values() if p.path and p.name == (p.code or p.name)]
+    return [p for p in params_of(resource_type).values() if p.path and p.name == (p.code or p.name)]
 
 
 # Parameters about the result rather than the match.
@@ -434,7 +447,7 @@ RESULT_PARAMS = {"_count", "_offset", "_total", "_format", "_pretty", "_summary"
 
 
 def unknown_parameter(resource_type: str, name: str) -> FhirError:
-    known = SEARCH_PARAMS[resource_type]
+    known = params_of(resource_type)
     return FhirError(400, Issue(
         "not-supported",
         f"unknown search parameter {name!r} for {resource_type}; supported: {', '.join(sorted(known))}",
@@ -476,7 +489,7 @@ def parameter_filter(resource_type: str, raw_name: str, raw_value: str, *, stric
         return _reverse_chain(resource_type, raw_name, raw_value, strict=strict, may_search=may_search)
     head, dot, rest = raw_name.partition(".")
     name, _, modifier = head.partition(":")
-    param = SEARCH_PARAMS[resource_type].get(name)
+    param = params_of(resource_type).get(name)
     if param is None:
         if strict:
             raise unknown_parameter(resource_type, name)
@@ -519,7 +532,7 @@ def _reverse_chain(resource_type: str, raw_name: str, raw_value: str, *, strict:
     if len(parts) != 4 or not all(parts):
         raise bad_value(raw_name, raw_value, "expected _has:Type:reference:parameter")
     _, other, reference, rest = parts
-    param = SEARCH_PARAMS[other].get(reference) if other in SEARCH_PARAMS else None
+    param = params_of(other).get(reference)
     if param is None or param.type != "reference" or param.target != resource_type:
         if strict:
             raise bad_value(raw_name, raw_value, f"{other}:{reference} is not a reference to {resource_type}")
@@ -539,12 +552,12 @@ def include_params(resource_type: str, kind: str, spec: str, *,
     reference of the type); ``_revinclude=Encounter:patient`` on a Patient search.
     """
     if kind == "_include" and spec == "*":
-        params = [p for p in SEARCH_PARAMS[resource_type].values() if p.type == "reference"]
+        params = [p for p in params_of(resource_type).values() if p.type == "reference"]
         unique = {p.fk: p for p in params}  # subject and patient are one foreign key
         return [(resource_type, p) for p in unique.values()]
     source, _, rest = spec.partition(":")
     name, _, target = rest.partition(":")
-    param = SEARCH_PARAMS.get(source, {}).get(name)
+    param = params_of(source).get(name)
     fits = (
         param is not None and param.type == "reference" and (not target or target == param.target)
         and (source == resource_type if kind == "_include" else param.target == resource_type)
@@ -558,7 +571,7 @@ def include_params(resource_type: str, kind: str, spec: str, *,
 
 def sort_order(resource_type: str, params: list[tuple[str, str]], *, strict: bool = False) -> list[OrderBy]:
     """The ``order_by`` fields of ``_sort=a,-b`` (then the primary key, so that pages are stable)."""
-    known = SEARCH_PARAMS[resource_type]
+    known = params_of(resource_type)
     order: list[str] = []
     for value in [v for k, v in params if k == "_sort"][-1:]:
         for key in filter(None, value.split(",")):

@@ -286,9 +286,13 @@ def test_a_chain_through_a_parameter_that_is_not_a_reference_is_400(api):
 
 
 def test_a_registered_parameter_is_indexed_searched_and_advertised(api, anonymous, monkeypatch):
-    from pracops.records.search import SEARCH_PARAMS, indexed_token, register_search_params
+    from dataclasses import replace
 
-    monkeypatch.setitem(SEARCH_PARAMS, "ServiceRequest", dict(SEARCH_PARAMS["ServiceRequest"]))
+    from pracops.records.registry import KINDS
+    from pracops.records.search import indexed_token, register_search_params
+
+    kind = KINDS["ServiceRequest"]
+    monkeypatch.setitem(KINDS, "ServiceRequest", replace(kind, search_params=dict(kind.search_params)))
     register_search_params("ServiceRequest", [indexed_token("body-site", "bodySite", "Where the procedure goes")])
     from tests.factories import ServiceRequestFactory
 

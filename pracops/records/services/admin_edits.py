@@ -19,10 +19,11 @@ def resource_from_record(record: FhirRecord) -> dict:
 def problems_with(record: FhirRecord) -> list[str]:
     """Why the edited record could not be stored, in words for the person editing it."""
     resource = resource_from_record(record)
-    problems = [issue.diagnostics for issue in validation_issues(resource)]
+    kind = kind_for_model(type(record))
+    problems = [issue.diagnostics for issue in validation_issues(resource, required_codes=kind.required_codes)]
     if not problems:
         try:
-            kind_for_model(type(record)).mapper.parse(resource, strict=True)
+            kind.mapper.parse(resource, strict=True)
         except MappingError as exc:
             problems.extend(exc.issues)
     return problems

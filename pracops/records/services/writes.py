@@ -112,7 +112,8 @@ def _check(op: Operation) -> list[tuple[int, Issue]]:
             "invalid",
             f"{op.label}resourceType {op.resource.get('resourceType')!r} does not match {op.resource_type}",
         ))]
-    found.extend((400, issue) for issue in validation_issues(op.resource, where=op.label))
+    found.extend((400, issue) for issue in validation_issues(
+        op.resource, where=op.label, required_codes=op.kind.required_codes))
     if op.method == "PUT" and op.resource.get("id") != op.fhir_id:
         found.append((400, Issue(
             "invalid", f"{op.label}the resource id must be {op.fhir_id!r}, the id it is put at"
