@@ -143,3 +143,16 @@ def test_loads_refuses_what_is_not_strict_json(text):
 def test_dumps_writes_each_decimal_with_its_own_digits():
     assert jsontext.dumps({"a": Decimal("0.60"), "b": [Decimal(PI)], "c": "é"}) == \
         f'{{"a":0.60,"b":[{PI}],"c":"é"}}'.encode()
+
+
+def test_an_earlier_version_keeps_its_digits(api):
+    patient = api.create(PatientFactory.build())
+    created = api.post("/fhir/Observation", observation_text(patient, PI)).json()
+    api.put(f"/fhir/Observation/{created['id']}", observation_text(patient, "2.50").replace(
+        '"resourceType": "Observation"', f'"resourceType": "Observation", "id": "{created["id"]}"'))
+
+    first = read_exact(api.get(f"/fhir/Observation/{created['id']}/_history/1"))
+    second = read_exact(api.get(f"/fhir/Observation/{created['id']}/_history/2"))
+
+    assert first["valueQuantity"]["value"] == ("decimal", PI)
+    assert second["valueQuantity"]["value"] == ("decimal", "2.50")
