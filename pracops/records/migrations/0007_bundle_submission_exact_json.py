@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0005_resource_versions'),
+        ('records', '0006_bundlesubmission_queued_at'),
     ]
 
     operations = [
