@@ -21,19 +21,31 @@ import simplejson
 # A number with a fraction or an exponent where a JSON value starts. It may also match text
 # inside a string ("a: 1.5"), which only sends that document down the exact path.
 _DECIMAL_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9]+(?:\.[0-9]|[eE])")
+# An escaped UTF-16 surrogate, which the standard library accepts unpaired and orjson does not.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def loads(raw: bytes) -> Any:
     """The JSON document in ``raw`` (UTF-8); decimals as ``Decimal``.
 
     Raises ``orjson.JSONDecodeError`` (a ``json.JSONDecodeError``) for anything that is not
-    strict JSON, whichever path reads it.
+    strict JSON, whichever path reads it: both refuse what orjson refuses.
     """
-    document = orjson.loads(raw)
-    if _DECIMAL_NUMBER.search(raw):
-        # orjson has accepted the text as strict JSON; read it again only for the digits.
-        return json.loads(raw, parse_float=Decimal)
+    if not _DECIMAL_NUMBER.search(raw):
+        return orjson.loads(raw)
+    try:
+        document = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+    except ValueError:
+        # orjson's error, with its message and position; were orjson to accept what the
+        # standard library does not, its reading (floats) beats refusing valid JSON.
+        return orjson.loads(raw)
+    if _ESCAPED_SURROGATE.search(raw):
+        orjson.loads(raw)  # refuses an unpaired surrogate
     return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def dumps(value: Any) -> bytes:

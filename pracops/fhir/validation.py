@@ -72,10 +72,16 @@ def _field_names(model: type[BaseModel]) -> dict[str, str]:
     return {field.alias or name: name for name, field in model.model_fields.items()}
 
 
+_SCALARS = frozenset({int, bool, float, Decimal})  # nothing to check in a number or a boolean
+
+
 def _json_issues(value: Any, instance: Any, path: str, where: str, issues: list[Issue],
                  null_allowed: bool = False) -> None:
     """What FHIR JSON forbids and the models accept: nulls, empty values, decimals sent as
-    strings and active narrative. ``instance`` is the validated model value at ``path``."""
+    strings and active narrative. ``instance`` is the validated model value at ``path``.
+
+    Run on every resource an import stores, so leaves that are fine are passed over without
+    a call or a path."""
     if len(issues) >= _MAX_ISSUES:
         return
     if value is None:
@@ -88,16 +94,17 @@ def _json_issues(value: Any, instance: Any, path: str, where: str, issues: list[
             return
         names = _field_names(type(instance)) if isinstance(instance, BaseModel) else {}
         for key, item in value.items():
-            if key == "resourceType":
+            if item.__class__ in _SCALARS or key == "resourceType":
                 continue
             name = names.get(key)
             child = getattr(instance, name, None) if name else None
-            child_path = f"{path}.{key}"
-            if key == "div" and path.endswith("text") and isinstance(item, str):
-                _narrative_issues(item, child_path, where, issues)
+            if item.__class__ is str:
+                if key == "div" and path.endswith("text"):
+                    _narrative_issues(item, f"{path}.{key}", where, issues)
+                elif not item or isinstance(child, Decimal):
+                    _json_issues(item, child, f"{path}.{key}", where, issues)
                 continue
-            # A primitive array and its "_" sibling pad each other with nulls.
-            paired = (key[1:] if key.startswith("_") else f"_{key}") in value
+            child_path = f"{path}.{key}"
             if isinstance(item, list):
                 if not item:
                     issues.append(Issue("structure", f"{where}{child_path}: an empty array is not allowed",
@@ -107,8 +114,13 @@ def _json_issues(value: Any, instance: Any, path: str, where: str, issues: list[
                     issues.append(Issue("structure", f"{where}{child_path}: an array of nulls is not allowed",
                                         expression=child_path))
                     continue
+                # A primitive array and its "_" sibling pad each other with nulls.
+                paired = (key[1:] if key.startswith("_") else f"_{key}") in value
                 children = child if isinstance(child, list) else []
                 for index, element in enumerate(item):
+                    if element.__class__ in _SCALARS or (element.__class__ is str and element and not (
+                            index < len(children) and isinstance(children[index], Decimal))):
+                        continue
                     _json_issues(element, children[index] if index < len(children) else None,
                                  f"{child_path}[{index}]", where, issues, null_allowed=paired)
             else:

@@ -134,7 +134,12 @@ def test_loads_reads_decimals_as_decimal_and_documents_without_them_as_orjson_do
     assert jsontext.loads(b'{"a":[1,2],"b":"2.16.840.1"}') == {"a": [1, 2], "b": "2.16.840.1"}
 
 
-@pytest.mark.parametrize("text", [b'{"a":NaN}', b'{"a":1.5,}', b'{"a":Infinity}', b'{"a":"\xff"}'])
+@pytest.mark.parametrize("text", [
+    b'{"a":NaN}', b'{"a":1.5,}', b'{"a":Infinity}', b'{"a":"\xff"}',
+    # with a decimal, which the exact path reads
+    b'{"a":1.5,"b":NaN}', b'{"a":1.5,"b":-Infinity}', b'{"a":1.5,"b":"\xff"}', b'{"a":1.5,"b":"\\ud800"}',
+    b'{"a":1.5,"b":"tab\there"}',
+])
 def test_loads_refuses_what_is_not_strict_json(text):
     with pytest.raises(json.JSONDecodeError):
         jsontext.loads(text)
