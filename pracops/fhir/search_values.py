@@ -67,6 +67,18 @@ def _tokens_of(value: Any) -> Iterator[tuple[str, str]]:
                 yield value.get("system") or "", value["value"]  # an Identifier
 
 
+def token_texts(resource: dict, path: str) -> set[str]:
+    """The words a token search's ``:text`` looks at: a CodeableConcept's text and its codings' displays."""
+    found: set[str] = set()
+    for value in elements(resource, path):
+        if not isinstance(value, dict):
+            continue
+        codings = value.get("coding") if "coding" in value else [value]
+        texts = [value.get("text"), *((c or {}).get("display") for c in codings or [] if isinstance(c, dict))]
+        found.update(t.strip()[:STRING_LENGTH] for t in texts if isinstance(t, str) and t.strip())
+    return found
+
+
 def strings(resource: dict, path: str) -> set[str]:
     """Every string the path reaches; a HumanName or Address gives each of its parts."""
     found: set[str] = set()

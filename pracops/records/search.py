@@ -137,14 +137,18 @@ def indexed_string(name: str, path: str, doc: str, *, sort: str = "") -> SearchP
 
 
 def indexed_token(name: str, path: str, doc: str) -> SearchParam:
-    """A token search over every coding (identifier, code) at ``path``: code, system|code, |code, system|; :not."""
+    """A token search over every coding (identifier, code) at ``path``: code, system|code, |code, system|; :not, :text."""
     return SearchParam(name, "token", doc, None, path=path)
 
 
 def _index_match(resource_type: str, param: SearchParam, modifier: str, value: str) -> Q:
     """The records whose index rows for ``param`` match the value (a subquery: no duplicate rows)."""
     content_type = ContentType.objects.get_for_model(KINDS[resource_type].model)
-    if param.type == "token":
+    if param.type == "token" and modifier == "text":
+        # The concept's text and codings' displays, matched as a string: starts with, any accent or case.
+        rows = SearchString.objects.filter(content_type=content_type, param=f"{param.code or param.name}:text",
+                                           normalized__startswith=normalized(value)[:STRING_LENGTH])
+    elif param.type == "token":
         if modifier not in ("", "not"):
             raise bad_value(param.name, value, f"the modifier :{modifier} is not supported")
         rows = SearchToken.objects.filter(content_type=content_type, param=param.code or param.name)

@@ -304,3 +304,10 @@ def test_a_registered_parameter_is_indexed_searched_and_advertised(api, anonymou
     assert {"name": "body-site", "definition": "http://hl7.org/fhir/SearchParameter/ServiceRequest-body-site",
             "type": "token", "documentation": "Where the procedure goes"} in resource["searchParam"]
     assert right["id"] not in ids(api.search("ServiceRequest", {"body-site": "7771000"}))
+
+
+def test_token_text_matches_the_concept_text_and_coding_displays(api, burn):
+    assert ids(api.search("Condition", {"code:text": "burnt"})) == {burn["burn"]["id"]}  # code.text
+    assert ids(api.search("Condition", {"code:text": "Burn of"})) == {burn["burn"]["id"]}  # a display
+    assert ids(api.search("Condition", {"category:text": "encounter diag"})) == {burn["burn"]["id"]}
+    assert ids(api.search("Condition", {"code:text": "ear"})) == set()  # starts with, as string search

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from django.contrib.contenttypes.models import ContentType
 
 from pracops.bulk import insert_rows
-from pracops.fhir.search_values import normalized, strings, tokens
+from pracops.fhir.search_values import normalized, strings, token_texts, tokens
 from pracops.records.models import SearchString, SearchToken
 from pracops.records.registry import ResourceKind
 from pracops.records.search import SEARCH_PARAMS, indexed_params
@@ -37,6 +37,9 @@ def index_rows(resource_type: str, content_type_id: int, pk: int,
             token_rows += [{"content_type_id": content_type_id, "object_id": pk, "param": param.name,
                             "system": system, "code": code}
                            for system, code in sorted(tokens(resource, param.path))]
+            string_rows += [{"content_type_id": content_type_id, "object_id": pk, "param": f"{param.name}:text",
+                             "normalized": normalized(value)[:255], "exact": value}
+                            for value in sorted(token_texts(resource, param.path))]
         else:
             string_rows += [{"content_type_id": content_type_id, "object_id": pk, "param": param.name,
                              "normalized": normalized(value)[:255], "exact": value}
