@@ -12,7 +12,7 @@ def rebuild(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("records", "0006_bundlesubmission_queued_at"),
+        ("records", "0007_bundle_submission_exact_json"),
     ]
 
     operations = [migrations.RunPython(rebuild, migrations.RunPython.noop)]
