@@ -21,8 +21,8 @@ from django.contrib.contenttypes.models import ContentType
 from pracops.bulk import insert_rows
 from pracops.fhir.search_values import normalized, strings, token_texts, tokens
 from pracops.records.models import SearchString, SearchToken
-from pracops.records.registry import ResourceKind
-from pracops.records.search import SEARCH_PARAMS, indexed_params
+from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
+from pracops.records.search import indexed_params
 
 _CHUNK = 2000  # record keys per DELETE ... IN (...)
 
@@ -86,11 +86,15 @@ def rebuild_search_index(apps: Any = None, *, batch: int = 2000) -> int:
     token_model = apps.get_model("records", "SearchToken")
     string_model = apps.get_model("records", "SearchString")
     indexed = 0
-    for resource_type in SEARCH_PARAMS:
+    for resource_type in SUPPORTED_TYPES:
         if not indexed_params(resource_type):
             continue
-        model = apps.get_model("records", resource_type)
-        content_type, _ = content_types.objects.get_or_create(app_label="records", model=resource_type.lower())
+        meta = KINDS[resource_type].model._meta
+        try:
+            model = apps.get_model(meta.app_label, meta.model_name)
+        except LookupError:  # a migration running before the app that registers this type has its table
+            continue
+        content_type, _ = content_types.objects.get_or_create(app_label=meta.app_label, model=meta.model_name)
         token_model.objects.filter(content_type_id=content_type.pk).delete()
         string_model.objects.filter(content_type_id=content_type.pk).delete()
         last = 0
