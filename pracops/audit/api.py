@@ -1,5 +1,8 @@
 """The audit trail for auditors: ``GET /api/audit-events/`` (JSON, or FHIR AuditEvents)."""
 
+from datetime import datetime, timezone as dt_timezone
+
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -29,6 +32,20 @@ class AuditEventSerializer(serializers.ModelSerializer):
         return [event.patient_id] if event.patient_id else [link.patient_id for link in event.patients.all()]
 
 
+def _moment(name: str, raw: str) -> datetime:
+    """An ISO 8601 date-time the database can compare with (naive ones are in the server's zone)."""
+    try:
+        value = parse_datetime(raw)
+        if value is not None:
+            value = value if timezone.is_aware(value) else timezone.make_aware(value)
+            value.astimezone(dt_timezone.utc)  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+    except (ValueError, OverflowError):
+        value = None
+    if value is None:
+        raise ValidationError({name: "expected an ISO 8601 date-time between the years 1 and 9999"})
+    return value
+
+
 class AuditEventList(ListAPIView):
     serializer_class = AuditEventSerializer
 
@@ -36,13 +53,10 @@ class AuditEventList(ListAPIView):
         if not allowed(self.request.user, "search", "AuditEvent"):
             raise PermissionDenied("Only auditors may read the audit trail.")
         params = self.request.query_params
-        bounds = {}
-        for name in ("since", "until"):
-            if params.get(name):
-                value = parse_datetime(params[name])
-                if value is None:
-                    raise ValidationError({name: "expected an ISO 8601 date-time"})
-                bounds[name] = value
+        for name in ("patient", "user", "resource_type"):
+            if "\x00" in params.get(name, ""):
+                raise ValidationError({name: "NUL bytes are not allowed"})
+        bounds = {name: _moment(name, params[name]) for name in ("since", "until") if params.get(name)}
         return audit_events(patient_id=params.get("patient", ""), user=params.get("user", ""),
                             resource_type=params.get("resource_type", ""), **bounds)
 

@@ -28,6 +28,26 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+_MAX_LENGTHS = {f.name: f.max_length for f in AuditEvent._meta.get_fields() if getattr(f, "max_length", None)}
+
+
+def _fit(row: dict) -> dict:
+    """The row as the audit table can hold it, whatever a refused request carried.
+
+    An audit insert must not fail: text loses NUL bytes (PostgreSQL refuses them) and is cut
+    to its column, and only the first 1000 entities are kept.
+    """
+    out = dict(row)
+    for name, value in row.items():
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+            max_length = _MAX_LENGTHS.get(name)
+            out[name] = value[:max_length] if max_length else value
+        elif name == "entities":
+            out[name] = [str(e).replace("\x00", "")[:200] for e in list(value)[:1000]]
+    return out
+
+
 def _patient_columns(patient_id: str, patients: Iterable[str]) -> tuple[str, list[str]]:
     """The event's one patient, or every patient it touched when there are several."""
     touched = sorted({p for p in patients if p} | ({patient_id} if patient_id else set()))
@@ -48,12 +68,12 @@ def record_access(
     agent = _agent(user, system, source)
     if agent_name and agent["user"] is None:
         agent["agent_name"] = agent_name[:150]
-    event = AuditEvent.objects.create(
+    event = AuditEvent.objects.create(**_fit(dict(
         **agent, source=source, action=action, subtype=subtype or SUBTYPES.get(action, ""),
         resource_type=resource_type, resource_id=resource_id or "", patient_id=patient_id,
-        query=query, entities=list(entities)[:1000], outcome=outcome, outcome_detail=outcome_detail[:255],
+        query=query, entities=entities, outcome=outcome, outcome_detail=outcome_detail,
         remote_addr=client_address(request),
-    )
+    )))
     if several:
         AuditEventPatient.objects.bulk_create(AuditEventPatient(event=event, patient_id=p) for p in several)
     return event
@@ -83,12 +103,12 @@ def record_many(events: list[dict], *, user, source: str, request=None, system: 
     rows, touched = [], []
     for e in events:
         patient_id, several = _patient_columns(e.get("patient_id") or "", e.get("patients", ()))
-        rows.append(dict(
+        rows.append(_fit(dict(
             **agent, source=source, remote_addr=address,
             subtype=e.get("subtype") or SUBTYPES.get(e["action"], ""),
             **{k: v for k, v in e.items() if k not in ("subtype", "patient_id", "patients")},
             patient_id=patient_id,
-        ))
+        )))
         touched.append(several)
     # An import audits thousands of records at once: COPY on PostgreSQL, not bulk_create.
     # Events touching several patients need their keys for the links: reserved only then.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
@@ -32,6 +34,8 @@ from pracops.records.services.bundles import history_bundle, parse_etag, process
 from pracops.records.services.resources import patch_resource, update_resource_where
 from pracops.records.tasks import process_bundle_submission
 
+logger = logging.getLogger("pracops.fhir")
+
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 JSON_PATCH = "application/json-patch+json"
 SUBTYPE = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "search"}
@@ -39,6 +43,24 @@ SUBTYPE = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "searc
 
 def base_url(request) -> str:
     return settings.FHIR_BASE_URL.rstrip("/") or request.build_absolute_uri("/fhir").rstrip("/")
+
+
+def _element_with_nul(node, path: str) -> str | None:
+    """The path of a key or string in a JSON value that holds a NUL byte, if any does."""
+    stack = [(node, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if "\x00" in key:
+                    return f"{where}.{key.replace(chr(0), '?')}"
+                stack.append((value, f"{where}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(item))
+    return None
 
 
 class FhirView(APIView):
@@ -98,9 +120,18 @@ class FhirView(APIView):
         if len(raw) > limit:
             raise FhirError(413, Issue("too-costly", f"the body is larger than {limit} bytes"))
         try:
-            return jsontext.loads(raw)
+            body = jsontext.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise FhirError(400, Issue("structure", f"the body is not valid JSON: {exc.msg} at position {exc.pos}")) from exc
+        if b"\\u0000" in raw:  # JSON carries a NUL byte only escaped, so most bodies are not walked
+            root = body.get("resourceType") if isinstance(body, dict) else None
+            element = _element_with_nul(body, root.replace("\x00", "") if isinstance(root, str) else "")
+            if element:
+                # Legal JSON, but no FHIR string holds it and PostgreSQL refuses it in text and jsonb.
+                element = element.lstrip(".")
+                raise FhirError(400, Issue("value", f"{element}: NUL bytes (\\u0000) are not allowed",
+                                           expression=element))
+        return body
 
     def read_resource_of_type(self, request, resource_type: str) -> dict:
         """The body, which must be a resource of the type the URL names."""
@@ -138,11 +169,19 @@ class FhirView(APIView):
         elif isinstance(exc, exceptions.APIException):
             status, outcome = exc.status_code, operation_outcome([Issue("processing", str(exc.detail))])
         else:
-            return super().handle_exception(exc)
+            # A defect, not the client's fault. The last resort: the client gets an OperationOutcome
+            # that says nothing of the cause; the log (scrubbed by pracops.logging) keeps the traceback.
+            logger.error("Internal Server Error: %s", self.request.path, exc_info=exc)
+            status = 500
+            outcome = operation_outcome([Issue("exception", "the server failed to process the request")])
         if self.audit_action and getattr(self.request, "user", None) is not None:
-            self.audit(action=self.audit_action, resource_type=self.audit_type, resource_id=self.audit_id,
-                       outcome="4" if status < 500 else "8", detail=f"HTTP {status}",
-                       subtype=getattr(self, "audit_subtype", ""))
+            try:
+                with transaction.atomic():
+                    self.audit(action=self.audit_action, resource_type=self.audit_type, resource_id=self.audit_id,
+                               outcome="4" if status < 500 else "8", detail=f"HTTP {status}",
+                               subtype=getattr(self, "audit_subtype", ""))
+            except DatabaseError as audit_exc:  # the failure may have been the database's
+                logger.error("the refused request could not be audited", exc_info=audit_exc)
         elif status == 401:
             record_failed_login(source=AuditEvent.Source.FHIR_API, request=self.request,
                                 detail=failed_login_detail(exc),
@@ -299,7 +338,7 @@ class InstanceView(FhirView):
         self.require("delete", self.resource_type_or_404(resource_type))
         with transaction.atomic():
             patient = ""
-            existing = selectors.records(KINDS[resource_type]).filter(fhir_id=fhir_id).first()
+            existing = selectors.find_record(resource_type, fhir_id)
             if existing is not None:
                 patient = selectors.patient_of(existing)
             op = delete_resource(resource_type=resource_type, fhir_id=fhir_id)
@@ -368,7 +407,7 @@ class SystemView(FhirView):
         body = self.read_body(request)
         if body["resourceType"] != "Bundle":
             raise FhirError(400, Issue("invalid", f"POST to the base takes a Bundle, not a {body['resourceType']}"))
-        self.audit_subtype = body.get("type") or "transaction"
+        self.audit_subtype = body["type"] if isinstance(body.get("type"), str) and body["type"] else "transaction"
         prefer = request.META.get("HTTP_PREFER", "")
         if "respond-async" in prefer:
             return self._accept_async(body)

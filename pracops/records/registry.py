@@ -17,14 +17,20 @@ foreign keys point at.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Mapping
 
 from pracops.records import models
 
 if TYPE_CHECKING:
-    from pracops.fhir.mapping import ResourceMapper
+    from pracops.fhir.mapping import Mapped, ResourceMapper
     from pracops.records.search import SearchParam
+
+
+# A FHIR id: what the URL of a stored record can name.
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
 @dataclass(frozen=True, eq=False)  # one object per type: hashed by identity
@@ -48,6 +54,23 @@ class ResourceKind:
         """Foreign-key field -> the resource type it points at."""
         return {name: ref.targets[0] for name, ref in self.mapper.references.items()}
 
+    def column_problems(self, mapped: Mapped, resource: dict) -> list[str]:
+        """Values the columns cannot hold: text past its max_length, times that leave the calendar
+        in UTC. Checked before writing, so the database never refuses a row and the client learns
+        which element to shorten. (Numbers past their column are the mapper's: it leaves it empty.)"""
+        problems = []
+        for name, value in mapped.columns.items():
+            field = self.model._meta.get_field(name)
+            if isinstance(value, str) and field.max_length and len(value) > field.max_length:
+                why = f"{len(value)} characters; at most {field.max_length} are kept"
+            elif isinstance(value, datetime) and not _fits_utc(value):
+                why = "outside the years 1 to 9999 once in UTC"
+            else:
+                continue
+            where = _element_holding(resource, value, self.resource_type) or f"{self.resource_type} ({field.verbose_name})"
+            problems.append(f"{where}: {why}")
+        return problems
+
     def to_fhir(self, record: models.FhirRecord) -> dict:
         """The record as a FHIR resource: the stored JSON with the columns written in."""
         columns = {name: getattr(record, name) for name in self.mapper.columns}
@@ -65,6 +88,32 @@ class ResourceKind:
         ordered = {"resourceType": self.resource_type, "id": record.fhir_id, "meta": meta}
         ordered.update((k, v) for k, v in resource.items() if k not in ("resourceType", "id", "meta"))
         return ordered
+
+
+def _fits_utc(value: datetime) -> bool:
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        return False
+    return True
+
+
+def _element_holding(node: Any, value: Any, path: str) -> str | None:
+    """The path of the first string element a column's value was read from (to name it in an error)."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = ((f"[{i}]", item) for i, item in enumerate(node))
+    elif isinstance(value, datetime):  # the string it was parsed from
+        return path if isinstance(node, str) and node.startswith(value.isoformat()[:19]) else None
+    else:
+        return path if isinstance(value, str) and node == value else None
+    for key, item in items:
+        found = _element_holding(item, value, f"{path}{key}" if isinstance(key, str) and key.startswith("[")
+                                 else f"{path}.{key}")
+        if found:
+            return found
+    return None
 
 
 class RegistrationError(Exception):

@@ -31,6 +31,9 @@ _DATE = re.compile(
     r"^(?P<y>\d{4})(-(?P<m>\d{2})(-(?P<d>\d{2})(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
 )
 
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc)
+
 
 def bad_value(name: str, value: str, why: str) -> FhirError:
     return FhirError(400, Issue("invalid", f"search parameter {name}={value!r}: {why}"))
@@ -47,7 +50,7 @@ def date_range(name: str, raw: str) -> tuple[str, datetime, datetime]:
         year = int(match["y"])
         if match["time"]:
             start = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+            start = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
             step = timedelta(seconds=1) if match["time"].count(":") == 2 else timedelta(minutes=1)
             return prefix, start, start + step
         if match["d"]:
@@ -60,8 +63,8 @@ def date_range(name: str, raw: str) -> tuple[str, datetime, datetime]:
             end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=timezone.utc)
             return prefix, start, end
         return prefix, datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
-    except ValueError as exc:
-        raise bad_value(name, raw, str(exc)) from exc
+    except (ValueError, OverflowError) as exc:  # e.g. 2024-02-30, or the day after 9999-12-31
+        raise bad_value(name, raw, f"not a date between the years 1 and 9999 ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,7 @@ def date_param(name: str, start_field: str, end_field: str | None = None, *, as_
             return has & Q(**{f"{start}__lt": hi_v})
         # ap: within 10% of the distance to now, at least a day, either side
         span = max(abs(datetime.now(timezone.utc) - lo) / 10, timedelta(days=1))
-        a, b = (lo - span, hi + span)
+        a, b = (lo - min(span, lo - _EARLIEST), hi + min(span, _LATEST - hi))  # within years 1 to 9999
         a_v, b_v = (a.date(), b.date()) if as_date else (a, b)
         return has & Q(**{f"{start}__lt": b_v}) & ends("gte", a_v)
 
@@ -477,6 +480,8 @@ def search_filters(resource_type: str, params: list[tuple[str, str]], *, strict:
     for raw_name, raw_value in params:
         if raw_name in RESULT_PARAMS:
             continue
+        if "\x00" in raw_value:  # no column holds it, and PostgreSQL refuses it in a query
+            raise bad_value(raw_name, raw_value.replace("\x00", "\\0"), "NUL bytes are not allowed")
         q = parameter_filter(resource_type, raw_name, raw_value, strict=strict, may_search=may_search)
         if q is not None:
             filters.append(q)

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from pracops.fhir.outcome import FhirError, Issue, not_found
 from pracops.records.models import FhirRecord, ResourceVersion
-from pracops.records.registry import KINDS, ResourceKind
+from pracops.records.registry import FHIR_ID, KINDS, ResourceKind
 from pracops.records.search import include_params, search_filters, sort_order
 
 
@@ -21,9 +21,14 @@ def records(kind: ResourceKind) -> QuerySet:
     return kind.model.objects.annotate(**annotations)
 
 
+def find_record(resource_type: str, fhir_id: str) -> FhirRecord | None:
+    if not FHIR_ID.fullmatch(fhir_id):  # no record has it; the database may refuse it (NUL bytes)
+        return None
+    return records(KINDS[resource_type]).filter(fhir_id=fhir_id).first()
+
+
 def get_record(resource_type: str, fhir_id: str) -> FhirRecord:
-    kind = KINDS[resource_type]
-    record = records(kind).filter(fhir_id=fhir_id).first()
+    record = find_record(resource_type, fhir_id)
     if record is None:
         raise _gone_or_not_found(resource_type, fhir_id)
     return record
@@ -135,16 +140,22 @@ class SearchPage:
         return self.offset + len(self.records) < self.total
 
 
-def _int_param(params: list[tuple[str, str]], name: str, default: int, maximum: int | None = None) -> int:
+# The largest _offset: past it the database's 64-bit OFFSET (with _count added) overflows.
+MAX_OFFSET = 2 ** 62
+
+
+def _int_param(params: list[tuple[str, str]], name: str, default: int, maximum: int | None = None,
+               ceiling: int | None = None) -> int:
+    """A whole-number parameter: cut to ``maximum``, refused above ``ceiling``."""
     raw = [v for k, v in params if k == name]
     if not raw:
         return default
-    try:
-        value = int(raw[-1])
-    except ValueError as exc:
-        raise FhirError(400, Issue("invalid", f"{name} must be a whole number")) from exc
-    if value < 0:
-        raise FhirError(400, Issue("invalid", f"{name} must not be negative"))
+    digits = raw[-1].strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise FhirError(400, Issue("invalid", f"{name} must be a whole number, not negative"))
+    value = int(digits) if len(digits) <= 19 else 10 ** 19  # past any ceiling; int() of 5,000 digits refuses
+    if ceiling is not None and value > ceiling:
+        raise FhirError(400, Issue("too-costly", f"{name} must be at most {ceiling}"))
     return min(value, maximum) if maximum is not None else value
 
 
@@ -163,7 +174,7 @@ def search(resource_type: str, params: list[tuple[str, str]], *, strict: bool = 
     if any(name.partition(":")[0] == "identifier" for name, _ in applied):
         qs = qs.distinct()
     count = _int_param(params, "_count", settings.FHIR_DEFAULT_COUNT, settings.FHIR_MAX_COUNT)
-    offset = _int_param(params, "_offset", 0)
+    offset = _int_param(params, "_offset", 0, ceiling=MAX_OFFSET)
     want_total = dict(params).get("_total", "accurate") != "none"
     total = qs.count() if want_total else None
     order = sort_order(resource_type, params, strict=strict)

@@ -67,11 +67,16 @@ def unsupported_type(resource_type: str, where: str = "") -> FhirError:
 
 def parse_entries(bundle: dict) -> list[_Entry]:
     entries = []
+    _expect(bundle.get("entry"), list, "Bundle.entry", "a list")
     for index, entry in enumerate(bundle.get("entry") or []):
         where = f"Bundle.entry[{index}]: "
         if not isinstance(entry, dict):
             raise FhirError(400, Issue("structure", f"{where}an entry must be an object"))
         request = entry.get("request") or {}
+        _expect(request, dict, f"{where}request", "an object")
+        for name in ("method", "url", "ifMatch", "ifNoneExist"):
+            _expect(request.get(name), str, f"{where}request.{name}", "a string")
+        _expect(entry.get("fullUrl"), str, f"{where}fullUrl", "a string")
         method = (request.get("method") or "").upper()
         url = (request.get("url") or "").strip().lstrip("/")
         if method not in ("GET", "POST", "PUT", "DELETE"):
@@ -81,7 +86,9 @@ def parse_entries(bundle: dict) -> list[_Entry]:
         path, _, query_string = url.partition("?")
         parts = [p for p in path.split("/") if p]
         resource = entry.get("resource")
+        _expect(resource, dict, f"{where}resource", "a resource (an object)")
         resource_type = parts[0] if parts else (resource or {}).get("resourceType", "")
+        _expect(resource_type, str, f"{where}resource.resourceType", "a string")
         if resource_type not in KINDS:
             raise unsupported_type(resource_type, where)
         fhir_id = parts[1] if len(parts) > 1 else None
@@ -105,6 +112,12 @@ def parse_entries(bundle: dict) -> list[_Entry]:
         query = parse_qsl(query_string, keep_blank_values=True) if method in ("GET", "PUT") and not fhir_id else None
         entries.append(_Entry(index, method, resource_type, fhir_id, query, op))
     return entries
+
+
+def _expect(value, kind: type, element: str, what: str) -> None:
+    """Refuse an element of the wrong JSON type (absent is fine)."""
+    if value is not None and not isinstance(value, kind):
+        raise FhirError(400, Issue("structure", f"{element} must be {what}", expression=element.split(": ")[-1]))
 
 
 def _parse_etag(value: str | None, where: str = "") -> int | None:

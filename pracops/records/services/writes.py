@@ -32,11 +32,10 @@ from pracops.fhir.validation import validation_issues
 from pracops.records.services.history import keep_versions
 from pracops.records.signals import records_written
 from pracops.records.models import FhirRecord, ResourceIdentifier
-from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
+from pracops.records.registry import FHIR_ID, KINDS, SUPPORTED_TYPES, ResourceKind
 from pracops.records.services.search_index import write_search_index
 
 _LOCAL_REFERENCE = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
-FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _MAX_REPORTED_ISSUES = 50
 _CHUNK = 2000  # ids or values per IN (...) list
 _MAX_KEY_LOCKS = 64  # more match keys of one type than this lock the type (see lock_match_keys)
@@ -426,6 +425,8 @@ class UnitOfWork:
                 for problem in exc.issues:
                     self._add(422, Issue("business-rule", f"{op.label}{problem}"))
                 continue
+            for problem in op.kind.column_problems(op.mapped, op.resource):
+                self._add(422, Issue("too-long", f"{op.label}{problem}"))
             op.warnings.extend(op.mapped.warnings)
 
     def _check_references(self) -> None:
