@@ -24,4 +24,5 @@ RUN pip install --no-cache-dir . \
 
 USER pracops
 EXPOSE 8000
-CMD ["gunicorn", "pracops.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(L)ss"]
+# Logs without query strings or patient data: see pracops/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "pracops/gunicorn.conf.py", "pracops.wsgi"]

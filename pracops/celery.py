@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import setup_logging, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pracops.settings")
 
@@ -27,3 +27,14 @@ def sweep_pending_work() -> dict[str, int]:
     from pracops.pending_work import sweep_pending_work as sweep
 
     return sweep()
+
+
+@setup_logging.connect
+def _logging_from_settings(**kwargs):
+    # Connected, this stops the worker installing its own handlers: it logs through the
+    # LOGGING setting's, whose filter keeps patient data out (retry lines, database errors).
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

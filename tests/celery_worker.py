@@ -68,6 +68,7 @@ def start_worker(app, *, queues: list[str], node: str, log: Path, env: dict) -> 
         if proc.poll() is not None:
             raise RuntimeError(f"the Celery worker exited: {log.read_text()[-2000:]}")
         if app.control.ping(destination=[node], timeout=1.0):
+            proc.log_path = log  # what the worker logged, for the tests that read it
             return proc
     stop_worker(proc)
     raise RuntimeError(f"the Celery worker did not start: {log.read_text()[-2000:]}")

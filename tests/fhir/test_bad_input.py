@@ -176,3 +176,12 @@ def test_an_unexpected_failure_in_the_rest_api_is_a_json_500(auditor, monkeypatc
 
     assert response.status_code == 500
     assert response.json() == {"error": {"status": 500, "code": "server_error", "detail": "internal server error"}}
+
+
+@pytest.mark.parametrize("fhir_id", ["nul\x00id", "x" * 65])
+def test_deleting_an_id_no_record_can_have_is_400(api, fhir_id):
+    from urllib.parse import quote
+
+    body = outcome(api.delete(f"/fhir/Patient/{quote(fhir_id, safe='')}"), 400)
+
+    assert "is not a valid id" in diagnostics(body)

@@ -103,9 +103,11 @@ def _check(op: Operation) -> list[tuple[int, Issue]]:
 
     ``meta.versionId`` in a body is ignored, as the spec requires: only If-Match guards a version.
     """
-    if op.resource is None:
-        return []
     found: list[tuple[int, Issue]] = []
+    if op.fhir_id is not None and not FHIR_ID.fullmatch(op.fhir_id):
+        found.append((400, Issue("invalid", f"{op.label}{op.fhir_id!r} is not a valid id")))
+    if op.resource is None:
+        return found
     if op.resource.get("resourceType") != op.resource_type:
         return [(400, Issue(
             "invalid",
@@ -117,8 +119,6 @@ def _check(op: Operation) -> list[tuple[int, Issue]]:
         found.append((400, Issue(
             "invalid", f"{op.label}the resource id must be {op.fhir_id!r}, the id it is put at"
         )))
-    if op.fhir_id is not None and not FHIR_ID.match(op.fhir_id):
-        found.append((400, Issue("invalid", f"{op.label}{op.fhir_id!r} is not a valid id")))
     return found
 
 
@@ -178,7 +178,7 @@ class UnitOfWork:
         by_type = {t: ops for t, ops in by_type.items() if ops}
         if self.policy.upsert:
             for op in self.ops:
-                if op.method == "POST" and op.resource.get("id") and FHIR_ID.match(op.resource["id"]):
+                if op.method == "POST" and op.resource.get("id") and FHIR_ID.fullmatch(op.resource["id"]):
                     op.fhir_id = op.resource["id"]
         lock_match_keys(self._match_keys())
         self._load_stored_many({
