@@ -165,7 +165,7 @@ def _failing_requests(send) -> list[int]:
                                         "data": base64.b64encode(NOTE.encode()).decode()}}]}
     return [
         send("GET", f"/fhir/Patient/{FHIR_ID}?identifier={MRN}", None),  # 404
-        send("GET", f"/fhir/Patient?name={NAME}&identifier={MRN}&shoe-size=44", None),  # 400
+        send("GET", f"/fhir/Patient?name={NAME}&identifier={MRN}&_count=many", None),  # 400
         send("GET", f"/fhir/Patient?birthdate=9999-12-31&name={NAME}", None),  # 400
         send("POST", "/fhir/Patient", json_bytes(nul)),  # 400: a NUL byte
         send("POST", "/fhir/Patient", json_bytes(long)),  # 422: longer than its column
