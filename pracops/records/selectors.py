@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Callable
 
 from django.conf import settings
@@ -35,6 +36,8 @@ def get_record(resource_type: str, fhir_id: str) -> FhirRecord:
 
 
 def _gone_or_not_found(resource_type: str, fhir_id: str) -> FhirError:
+    if not FHIR_ID.fullmatch(fhir_id):
+        return not_found(resource_type, fhir_id)
     newest = _versions(resource_type, fhir_id).values_list("change", flat=True).first()
     if newest == ResourceVersion.Change.DELETED:
         return FhirError(410, Issue("deleted", f"{resource_type}/{fhir_id} has been deleted"))
@@ -48,7 +51,7 @@ def _versions(resource_type: str, fhir_id: str) -> QuerySet:
 def read_version(resource_type: str, fhir_id: str, version_id: str) -> ResourceVersion:
     """One kept version of a record (vread): 404 for a version never written, 410 for a deletion."""
     found = None
-    if version_id.isdigit():
+    if version_id.isascii() and version_id.isdigit() and len(version_id) < 10 and FHIR_ID.fullmatch(fhir_id):
         found = _versions(resource_type, fhir_id).filter(version_id=int(version_id)).first()
         if found is None:
             found = _current_version(resource_type, fhir_id, int(version_id))
@@ -82,17 +85,24 @@ def history(resource_type: str, fhir_id: str | None, params: list[tuple[str, str
     unknown = sorted({name for name, _ in params} - {"_count", "_offset", "_since"})
     if unknown:
         raise FhirError(400, Issue("not-supported", f"history does not take {', '.join(unknown)}: _count, _offset, _since"))
+    if fhir_id is not None and not FHIR_ID.fullmatch(fhir_id):
+        raise not_found(resource_type, fhir_id)
     qs = ResourceVersion.objects.filter(resource_type=resource_type)
     if fhir_id is not None:
         qs = qs.filter(fhir_id=fhir_id)
     since = [value for name, value in params if name == "_since"]
     if since:
-        instant = parse_datetime(since[-1])
+        try:
+            instant = parse_datetime(since[-1])
+            if instant is not None and instant.tzinfo is not None:
+                instant.astimezone(timezone.utc)  # OverflowError: 0001-01-01T00:00+01:00 is before the year 1
+        except (ValueError, OverflowError):  # also 2026-02-30T00:00Z
+            instant = None
         if instant is None or instant.tzinfo is None:
             raise FhirError(400, Issue("invalid", "_since must be an instant with a time zone, e.g. 2026-01-31T09:00:00Z"))
         qs = qs.filter(last_updated__gte=instant)
     count = _int_param(params, "_count", settings.FHIR_DEFAULT_COUNT, settings.FHIR_MAX_COUNT)
-    offset = _int_param(params, "_offset", 0)
+    offset = _int_param(params, "_offset", 0, ceiling=MAX_OFFSET)
     total = qs.count()
     versions = list(qs.order_by("-last_updated", "-version_id", "-pk")[offset:offset + count]) if count else []
     if fhir_id is not None and not since:

@@ -185,3 +185,27 @@ def test_deleting_an_id_no_record_can_have_is_400(api, fhir_id):
     body = outcome(api.delete(f"/fhir/Patient/{quote(fhir_id, safe='')}"), 400)
 
     assert "is not a valid id" in diagnostics(body)
+
+
+def test_patching_an_id_no_record_can_have_is_404(api):
+    response = api.client.patch("/fhir/Patient/nul%00id", b"[]", content_type="application/json-patch+json",
+                                headers=api.headers)
+
+    outcome(response, 404)
+
+
+@pytest.mark.parametrize("query", ["", "?_since=2026-02-30T00:00:00Z", f"?_offset={2 ** 64}"])
+def test_the_history_of_an_id_no_record_can_have_is_404(api, query):
+    outcome(api.get(f"/fhir/Patient/nul%00id/_history{query}"), 404)
+
+
+@pytest.mark.parametrize("params", [{"_since": "2026-02-30T00:00:00Z"}, {"_since": "0001-01-01T00:00:00+14:00"},
+                                    {"_offset": str(2 ** 64)}])
+def test_bad_history_parameters_are_400(api, params):
+    PatientFactory()
+
+    outcome(api.get("/fhir/Patient/_history", params), 400)
+
+
+def test_a_path_with_a_newline_is_a_404_operation_outcome(api):
+    outcome(api.get("/fhir/Patient%C2%BA/a%0A"), 404)

@@ -1,4 +1,5 @@
-"""Malformed requests to every FHIR interaction and every /api/ endpoint: never a server error.
+"""Malformed requests to every FHIR interaction (read, vread, history, search, create, update, patch,
+delete, transaction and batch Bundles) and every /api/ endpoint: never a server error.
 
 Bounded and derandomized so CI sees the same examples each run. The values that broke the
 server before (NUL bytes, values longer than their column, dates past year 9999, offsets
@@ -229,3 +230,31 @@ def test_the_rest_api_never_fails_on_the_server(fuzz, data):
     path = data.draw(st.sampled_from(["/api/audit-events/", "/api/me/"]))
     response = fuzz["client"].get(f"{path}?{urlencode(params)}", headers=fuzz["auditor"])
     _no_server_error(response, fhir=False)
+
+
+@FUZZ
+@given(data=st.data())
+def test_history_never_fails_on_the_server(fuzz, data):
+    resource_type = data.draw(st.sampled_from(TYPES))
+    fhir_id = data.draw(st.one_of(st.none(), st.sampled_from(list(fuzz["stored"].values())), BAD_IDS))
+    path = f"/fhir/{resource_type}/_history" if fhir_id is None else \
+        f"/fhir/{resource_type}/{quote(fhir_id, safe='')}/_history"
+    params = data.draw(st.lists(st.tuples(st.sampled_from(["_since", "_count", "_offset", "zzz"]), SEARCH_VALUE),
+                                max_size=3))
+    _no_server_error(fuzz["client"].get(f"{path}?{urlencode(params)}", headers=fuzz["headers"]))
+
+
+@FUZZ
+@given(data=st.data())
+def test_patch_never_fails_on_the_server(fuzz, data):
+    resource_type = data.draw(st.sampled_from(TYPES))
+    fhir_id = data.draw(st.one_of(st.sampled_from([fuzz["stored"][resource_type]]), BAD_IDS))
+    paths = st.one_of(st.sampled_from(["/id", "/meta", "/meta/versionId", "/status", "/name/0/family", "/identifier/0/value",
+                                       "/subject/reference", "/period/start", "/valueQuantity/value", "/x", ""]), TEXT)
+    operation = st.fixed_dictionaries(
+        {"op": st.one_of(st.sampled_from(["add", "replace", "remove", "test", "move", "copy"]), JUNK), "path": paths},
+        optional={"value": JUNK, "from": paths})
+    patch = data.draw(st.one_of(st.lists(operation, max_size=3), JUNK))
+    response = fuzz["client"].patch(f"/fhir/{resource_type}/{quote(fhir_id, safe='')}", _json(patch),
+                                    content_type="application/json-patch+json", headers=fuzz["headers"])
+    _no_server_error(response)

@@ -8,9 +8,9 @@ import jsonpatch
 import jsonpointer
 from django.db import transaction
 
-from pracops.fhir.outcome import FhirError, Issue
+from pracops.fhir.outcome import FhirError, Issue, not_found
 from pracops.records import selectors
-from pracops.records.registry import KINDS
+from pracops.records.registry import FHIR_ID, KINDS
 from pracops.records.services.writes import Operation, WritePolicy, run_unit
 
 _UPSERT = WritePolicy(upsert=True)
@@ -108,6 +108,8 @@ def patch_resource(*, resource_type: str, fhir_id: str, patch: object, if_match:
         raise FhirError(400, Issue(
             "structure", "the body is not a JSON Patch document: a list of operations, each with op and path"
         )) from None
+    if not FHIR_ID.fullmatch(fhir_id):  # no record has it; PostgreSQL refuses some (NUL bytes) in a query
+        raise not_found(resource_type, fhir_id)
     with transaction.atomic():
         # Held until the new version is written, so no other change slips in between read and write.
         kind.model.objects.select_for_update().filter(fhir_id=fhir_id).values_list("pk").first()
