@@ -15,5 +15,5 @@ urlpatterns = [
             name="history"),
     re_path(r"^(?P<resource_type>[A-Za-z]+)/(?P<fhir_id>[^/]+)/_history/(?P<version_id>[^/]+)/?$",
             views.VersionView.as_view(), name="version"),
-    re_path(r"(?s)^.*$", views.UnknownPathView.as_view(), name="unknown"),  # (?s): paths with a newline too
+    re_path(r"^[\s\S]*$", views.UnknownPathView.as_view(), name="unknown"),  # any path, a newline in it too
 ]
