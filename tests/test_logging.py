@@ -4,6 +4,7 @@ import base64
 import io
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 
 from tests.celery_worker import ROOT, database_url, wait_for
 from tests.factories import ApiClientFactory, DocumentReferenceFactory, PatientFactory
@@ -264,4 +266,34 @@ def test_a_failing_task_leaves_no_patient_data_in_the_worker_log(celery_worker, 
         logged = wait_for(lambda: (lambda text: text if "raised unexpected" in text else "")(
             celery_worker.log_path.read_text()))
         assert "ValidationError(...)" in logged and "[message withheld]" in logged
+    assert_no_sentinel(logged)
+
+
+@pytest.mark.worker
+def test_a_task_retrying_on_a_database_error_leaves_no_patient_data_in_the_worker_log(celery_worker):
+    if celery_worker is None or connection.vendor != "postgresql":
+        pytest.skip("needs a real worker and PostgreSQL, whose error DETAIL quotes the failing row")
+    from pracops.celery import app
+
+    token = ApiClientFactory(role="integration").authorization
+    # PostgreSQL cuts each value in its DETAIL short: the id comes first in the stored JSON.
+    bundle = {"resourceType": "Bundle", "id": FHIR_ID, "type": "transaction", "entry": [{
+        "resource": PatientFactory.build(family=NAME, mrn=MRN), "request": {"method": "POST", "url": "Patient"}}]}
+    # The worker cannot record the outcome: "Failing row contains (..., <the bundle, with the name>, ...)".
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE records_bundlesubmission ADD CONSTRAINT test_never_finished "
+                       "CHECK (status IN ('queued', 'processing'))")
+    try:
+        response = Client().post("/fhir", json_bytes(bundle), content_type="application/fhir+json",
+                                 headers={"Authorization": token, "Prefer": "respond-async"})
+        assert response.status_code == 202, response.content
+        logged = wait_for(lambda: (lambda text: text if " retry: " in text else "")(celery_worker.log_path.read_text()),
+                          timeout=60)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE records_bundlesubmission DROP CONSTRAINT test_never_finished")
+        for task_id in re.findall(r"process_bundle_submission\[([0-9a-f-]+)\] retry", celery_worker.log_path.read_text()):
+            app.control.revoke(task_id)  # its next try must not run during another test
+
+    assert "retry: Retry in 10s: IntegrityError" in logged
     assert_no_sentinel(logged)
