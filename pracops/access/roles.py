@@ -86,12 +86,31 @@ def roles_of(user) -> set[str]:
     return cached
 
 
+# A type no app registers is never stored or served on its own: it only travels contained in
+# one that is (an Encounter's Location, a ServiceRequest's Specimen). The EHR's own systems,
+# which send those resources, and clinicians, who read the whole chart, may read it there;
+# front office and billing may not (minimum necessary).
+UNREGISTERED_GROUPS = frozenset({"exchanged", "clinical"})
+
+
+def _interactions(role: str, resource_type: str) -> frozenset[str]:
+    table = ROLES[role]
+    if resource_type in table:
+        return table[resource_type]
+    from pracops.records.registry import KINDS
+
+    if resource_type in KINDS or resource_type in _OTHER_TYPE_GROUPS:
+        return frozenset()
+    granted = frozenset().union(*(GRANTS[role].get(group, frozenset()) for group in UNREGISTERED_GROUPS))
+    return granted & READ
+
+
 def allowed(user, interaction: str, resource_type: str) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    return any(interaction in ROLES[role].get(resource_type, ()) for role in roles_of(user))
+    return any(interaction in _interactions(role, resource_type) for role in roles_of(user))
 
 
 def reach_of(resource: dict, *, sending: bool) -> list[tuple[str, str, str]]:

@@ -138,3 +138,33 @@ def test_a_bundle_entry_may_contain_what_the_role_may_read(api_as):
     assert api_as("clinician").post("/fhir", bundle).status_code == 200
     assert api_as("front_office").post("/fhir", bundle).status_code == 403  # writes no encounters anyway
     assert Encounter.objects.count() == 1
+
+
+def encounter_with_a_contained_location(patient) -> dict:
+    return {
+        **EncounterFactory.build(patient=patient),
+        "contained": [{"resourceType": "Location", "id": "home", "name": "Patient's home"}],
+        "location": [{"location": {"reference": "#home"}}],
+    }
+
+
+def test_the_ehr_may_send_and_read_a_contained_type_no_app_stores(api):
+    stored = api.create(encounter_with_a_contained_location(PatientFactory()))
+
+    response = api.get(f"/fhir/Encounter/{stored['id']}")
+
+    assert response.status_code == 200
+    assert response.json()["contained"][0]["resourceType"] == "Location"
+
+
+def test_front_office_and_billing_may_not_read_a_contained_type_no_app_stores(api, api_as):
+    stored = api.create(encounter_with_a_contained_location(PatientFactory()))
+
+    for role in ("billing", "front_office"):
+        response = api_as(role).get(f"/fhir/Encounter/{stored['id']}")
+        assert response.status_code == 403, role
+        assert "Location" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_an_unstored_type_is_still_not_served_on_its_own(api):
+    assert api.get("/fhir/Location/home").status_code == 404
