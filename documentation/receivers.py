@@ -10,9 +10,12 @@ from pracops.records.signals import records_written
 
 @receiver(records_written, dispatch_uid="documentation.read_new_notes")
 def read_new_notes(sender, changes, **kwargs) -> None:
+    notes = [pk for resource_type, _fhir_id, pk, result in changes
+             if resource_type == "DocumentReference" and result in ("created", "updated") and pk is not None]
+    if not notes:
+        return  # the task module loads the NLP pipeline's code (~2 s): not for a bundle without notes
     from documentation.tasks import extract_note_facts_task
 
-    for resource_type, _fhir_id, pk, result in changes:
-        if resource_type == "DocumentReference" and result in ("created", "updated") and pk is not None:
-            # Best effort: a note whose task is lost is still unread, and the sweep queues it.
-            enqueue_on_commit(extract_note_facts_task, pk)
+    for pk in notes:
+        # Best effort: a note whose task is lost is still unread, and the sweep queues it.
+        enqueue_on_commit(extract_note_facts_task, pk)
