@@ -280,6 +280,7 @@ class TypeView(FhirView):
         criteria = [(name, value) for name, values in request.GET.lists() for value in values]
         with transaction.atomic():
             op = update_resource_where(resource_type=resource_type, criteria=criteria, resource=body,
+                                       may_search=lambda t: allowed(request.user, "search", t),
                                        if_match=parse_etag(request.META.get("HTTP_IF_MATCH")),
                                        base_url=base_url(request))
             record, resource = selectors.read_resource(resource_type, op.fhir_id)

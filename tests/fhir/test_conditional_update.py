@@ -4,7 +4,7 @@ import pytest
 
 from pracops.audit.models import AuditEvent
 from pracops.records.models import Patient, ResourceVersion
-from tests.factories import MRN_SYSTEM, PatientFactory
+from tests.factories import CoverageFactory, MRN_SYSTEM, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +109,29 @@ def test_a_conditional_update_needs_the_update_role_and_is_audited(api_as):
     assert list(AuditEvent.objects.values_list("action", "subtype", "resource_id", "patient_id")) == [
         ("U", "update", stored["id"], stored["id"]),
     ]
+
+
+def test_criteria_may_not_look_into_a_type_the_role_may_not_search(api_as):
+    # Whether the update matched would tell billing that the patient has such a note.
+    coverage = CoverageFactory()
+    criteria = "patient._has:DocumentReference:patient:type=http://loinc.org|11506-3"
+    body = {k: v for k, v in coverage.items() if k not in ("id", "meta")}
+
+    response = api_as("billing").put(f"/fhir/Coverage?{criteria}", body)
+
+    assert response.status_code == 403
+    assert "DocumentReference" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_bundle_criteria_may_not_look_into_a_type_the_role_may_not_search(api_as):
+    coverage = CoverageFactory()
+    body = {k: v for k, v in coverage.items() if k not in ("id", "meta")}
+    entry = {"resource": body, "request": {
+        "method": "PUT", "url": "Coverage?patient._has:DocumentReference:patient:type=http://loinc.org|11506-3"}}
+
+    response = api_as("billing").post("/fhir", {"resourceType": "Bundle", "type": "transaction", "entry": [entry]})
+
+    assert response.status_code == 403
 
 
 # --- in Bundles -----------------------------------------------------------------------------

@@ -196,7 +196,7 @@ def _transaction(entries, allowed, base_url, record, policy, return_resources) -
     audit: list[AuditNote] = []
     with transaction.atomic():
         for entry in entries:
-            _target_conditional_update(entry)
+            _target_conditional_update(entry, allowed)
         unit = UnitOfWork(ops, policy, base_url=base_url)
         unit.run()
         for entry in entries:
@@ -222,7 +222,7 @@ def _batch(entries, allowed, base_url, record, policy, return_resources) -> Bund
                 if entry.op is not None:
                     # Batch entries stand alone: no fullUrl references between them.
                     entry.op.full_url = None
-                    _target_conditional_update(entry)
+                    _target_conditional_update(entry, allowed)
                     UnitOfWork([entry.op], policy, base_url=base_url).run()
                     response, note = _write_response(entry.op, base_url, return_resources)
                 else:
@@ -252,13 +252,14 @@ def _unexpected(entry: _Entry, exc: Exception) -> FhirError:
     return FhirError(500, Issue("exception", f"Bundle.entry[{entry.index}]: the entry could not be processed"))
 
 
-def _target_conditional_update(entry: _Entry) -> None:
+def _target_conditional_update(entry: _Entry, allowed: Permission) -> None:
     """Point a ``PUT Type?criteria`` entry at the record its criteria match (or a new one)."""
     op = entry.op
     if op is None or op.method != "PUT" or entry.query is None:
         return
     op.fhir_id = conditional_update_target(resource_type=entry.resource_type, criteria=entry.query,
-                                           resource=op.resource, where=op.label)
+                                           resource=op.resource, where=op.label,
+                                           may_search=lambda t: allowed("search", t))
     op.resource = {**op.resource, "id": op.fhir_id}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import jsonpatch
 import jsonpointer
@@ -56,18 +57,21 @@ def delete_resource(*, resource_type: str, fhir_id: str) -> Operation:
 
 
 def conditional_update_target(*, resource_type: str, criteria: list[tuple[str, str]], resource: dict,
-                              where: str = "") -> str:
+                              may_search: Callable[[str], bool], where: str = "") -> str:
     """The id a conditional update (``PUT Type?criteria``) writes to.
 
     One match: that record (a body id that names another is a 400). No match: the body's id
     (409 when a record that does not meet the criteria has it), or a new one. Several: 412.
+    ``may_search``: whether the client may search a type a chain or ``_has`` in the criteria
+    looks into (else 403, as in a search).
     """
     _check_type(resource_type)
     criteria = [(name, value) for name, value in criteria if name not in _RESULT_PARAMS]
     if not criteria:
         raise FhirError(400, Issue("required", f"{where}a conditional update needs search criteria"))
     # Strict: a criterion ignored as unknown would widen the match to records it was meant to exclude.
-    page = selectors.search(resource_type, [*criteria, ("_count", "2"), ("_total", "none")], strict=True)
+    page = selectors.search(resource_type, [*criteria, ("_count", "2"), ("_total", "none")], strict=True,
+                            may_search=may_search)
     if len(page.records) > 1:
         raise FhirError(412, Issue("multiple-matches", f"{where}the criteria match more than one {resource_type}"))
     body_id = resource.get("id")
@@ -88,10 +92,12 @@ def conditional_update_target(*, resource_type: str, criteria: list[tuple[str, s
 
 
 def update_resource_where(*, resource_type: str, criteria: list[tuple[str, str]], resource: dict,
-                          if_match: int | None = None, base_url: str = "") -> Operation:
+                          may_search: Callable[[str], bool], if_match: int | None = None,
+                          base_url: str = "") -> Operation:
     """A conditional update: update the one record the criteria match, or create one when none does."""
     with transaction.atomic():
-        target = conditional_update_target(resource_type=resource_type, criteria=criteria, resource=resource)
+        target = conditional_update_target(resource_type=resource_type, criteria=criteria, resource=resource,
+                                           may_search=may_search)
         return update_resource(resource_type=resource_type, fhir_id=target, resource={**resource, "id": target},
                                if_match=if_match, base_url=base_url)
 
