@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -40,8 +41,29 @@ class RecordForm(forms.ModelForm):
             self.add_error(None, problem)
 
 
-class DeletesThroughWritePath:
-    """Deletes go through the write path, as the FHIR API's do; the audit mixin records them after."""
+class ThroughWritePath:
+    """Deletes go through the write path, as the FHIR API's do; the audit mixin records them after.
+
+    A write the path refuses at save time (a concurrent change won the row lock: 412; a record
+    still referred to: 409) has already said why in a message, and the admin's transaction is
+    rolled back: the editor is sent back to the page, not shown a server error.
+    """
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._back_on_refusal(request, super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._back_on_refusal(request, super().delete_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._back_on_refusal(request, super().changelist_view, request, *args, **kwargs)
+
+    @staticmethod
+    def _back_on_refusal(request, view, *args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except FhirError:
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         self._delete(request, [obj])
@@ -57,7 +79,7 @@ class DeletesThroughWritePath:
             raise
 
 
-class RecordAdmin(AuditedAdminMixin, DeletesThroughWritePath, admin.ModelAdmin):
+class RecordAdmin(AuditedAdminMixin, ThroughWritePath, admin.ModelAdmin):
     form = RecordForm
     common_readonly = ["fhir_id", "version_id", "last_updated", "identifier_list", "resource_json"]
     list_per_page = 50

@@ -226,6 +226,48 @@ def test_a_stale_admin_form_does_not_overwrite_a_newer_change(admin_client):
     assert patient.family != "Stale-Edit"
 
 
+def test_a_change_that_loses_the_race_at_save_time_sends_the_editor_back_not_a_500(admin_client, monkeypatch):
+    # The form's own check passed; another writer took the row lock first, so the write path
+    # refuses at save time (412).
+    from pracops.fhir.outcome import FhirError, Issue
+    import pracops.records.admin as records_admin
+
+    patient = store_patient_from_ehr()
+    data = form_data(admin_client.get(change_page(patient)))
+    data["family"] = "Raced-Edit"
+
+    def lost_the_race(*args, **kwargs):
+        raise FhirError(412, Issue("conflict", "Patient is at version 2, not 1"))
+
+    monkeypatch.setattr(records_admin, "save_record", lost_the_race)
+    response = admin_client.post(change_page(patient), data, follow=True)
+
+    assert response.redirect_chain == [(change_page(patient), 302)]
+    assert "Not saved" in response.content.decode()
+    patient.refresh_from_db()
+    assert (patient.version_id, patient.family) == (1, "Lindqvist")
+
+
+def test_a_delete_the_write_path_refuses_at_delete_time_sends_the_editor_back_not_a_500(admin_client, monkeypatch):
+    # The confirmation page found nothing in the way; a record that refers to the patient was
+    # written before the delete ran (409 from the write path).
+    from pracops.fhir.outcome import FhirError, Issue
+    import pracops.records.admin as records_admin
+
+    patient = store_patient_from_ehr()
+    delete_page = reverse("admin:records_patient_delete", args=[patient.pk])
+
+    def referred_to(*args, **kwargs):
+        raise FhirError(409, Issue("conflict", "Patient is referred to by Encounter/e1; delete those first"))
+
+    monkeypatch.setattr(records_admin, "delete_records", referred_to)
+    response = admin_client.post(delete_page, {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain == [(delete_page, 302)]
+    assert "Not deleted" in response.content.decode()
+    assert models.Patient.objects.filter(pk=patient.pk).exists()
+
+
 def test_editing_a_patient_in_the_admin_keeps_it_findable_by_its_identifiers(admin_client):
     patient = store_patient_from_ehr()
     data = form_data(admin_client.get(change_page(patient)))
