@@ -71,7 +71,7 @@ def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | 
         NoteReading.objects.filter(document=document, extractor_version=EXTRACTOR_VERSION).update(
             last_error=error[:100])
         raise NoteUnreadable(document.pk, error) from exc
-    logger.info("note %s: facts extracted (extractor %s)", document.fhir_id, EXTRACTOR_VERSION)
+    logger.info("note pk=%s: facts extracted (extractor %s)", document.pk, EXTRACTOR_VERSION)
     return stored
 
 
