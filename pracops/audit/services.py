@@ -124,11 +124,9 @@ def record_bundle_entries(notes, *, user, source: str, request=None) -> None:
     record_many([_entry_event(n) for n in notes], user=user, source=source, request=request)
 
 
-def record_bundle(notes, *, user, source: str, request=None, kind: str = "transaction") -> None:
-    """Audit each entry of a Bundle (notes with action, resource_type, fhir_id, ...) and the Bundle."""
-    events = [_entry_event(n) for n in notes]
-    events.append(dict(action="E", subtype=kind, resource_type="Bundle", entities=[]))
-    record_many(events, user=user, source=source, request=request)
+def record_bundle(*, user, source: str, request=None, kind: str = "transaction") -> None:
+    """Audit the Bundle itself; its entries are audited as they commit (``record_bundle_entries``)."""
+    record_access(user=user, source=source, action="E", subtype=kind, resource_type="Bundle", request=request)
 
 
 def _entry_event(note) -> dict:

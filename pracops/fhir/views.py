@@ -418,7 +418,7 @@ class SystemView(FhirView):
             record=lambda notes: record_bundle_entries(
                 notes, user=request.user, source=AuditEvent.Source.FHIR_API, request=request),
         )
-        record_bundle([], user=request.user, source=AuditEvent.Source.FHIR_API, request=request,
+        record_bundle(user=request.user, source=AuditEvent.Source.FHIR_API, request=request,
                       kind=self.audit_subtype)
         return Response(result.response)
 

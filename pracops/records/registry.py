@@ -82,11 +82,16 @@ class ResourceKind:
                 target_id = related.fhir_id if related is not None else None
             references[name] = f"{target}/{target_id}" if target_id else None
         resource = self.mapper.render(record.resource, columns, references)
-        meta = dict(resource.get("meta") or {})
-        meta["versionId"] = str(record.version_id)
-        meta["lastUpdated"] = record.last_updated.isoformat().replace("+00:00", "Z")
-        ordered = {"resourceType": self.resource_type, "id": record.fhir_id, "meta": meta}
-        ordered.update((k, v) for k, v in resource.items() if k not in ("resourceType", "id", "meta"))
+        return self.served(resource, fhir_id=record.fhir_id, version_id=record.version_id,
+                           last_updated=record.last_updated.isoformat().replace("+00:00", "Z"))
+
+    def served(self, body: dict, *, fhir_id: str, version_id: int, last_updated: str) -> dict:
+        """A rendered body as the API serves it: type, id and meta first, with the version's meta."""
+        meta = dict(body.get("meta") or {})
+        meta["versionId"] = str(version_id)
+        meta["lastUpdated"] = last_updated
+        ordered = {"resourceType": self.resource_type, "id": fhir_id, "meta": meta}
+        ordered.update((k, v) for k, v in body.items() if k not in ("resourceType", "id", "meta"))
         return ordered
 
 

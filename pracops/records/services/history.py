@@ -26,9 +26,10 @@ def keep_versions(unit: UnitOfWork) -> None:
     changed = [op for op in unit.ops if op.result in ("created", "updated", "deleted") and op.fhir_id]
     if not changed:
         return
+    owners = _patients_of_deleted([op for op in changed if op.result == "deleted"])
     try:
         with transaction.atomic():  # a savepoint: the unit goes on if this insert is refused
-            insert_rows(ResourceVersion, _rows(unit, changed, {}))
+            insert_rows(ResourceVersion, _rows(unit, changed, {}, owners))
         return
     except IntegrityError:
         pass  # most likely a record created at the id of a deleted one: its history goes on (below)
@@ -40,13 +41,15 @@ def keep_versions(unit: UnitOfWork) -> None:
         if op.result == "created" and (op.resource_type, op.fhir_id) in last_kept:
             op.kind.model.objects.filter(pk=op.pk).update(version_id=last_kept[(op.resource_type, op.fhir_id)] + 1)
     try:
-        insert_rows(ResourceVersion, _rows(unit, changed, last_kept))
+        insert_rows(ResourceVersion, _rows(unit, changed, last_kept, owners))
     except IntegrityError as exc:  # another transaction wrote the same version of a record first
         raise FhirError(409, Issue("conflict", "a record was changed by another request at the same time; retry")) from exc
 
 
-def _rows(unit: UnitOfWork, changed: list[Operation], last_kept: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
-    """The version rows of the changed records; ``last_kept``: where a created record's history goes on."""
+def _rows(unit: UnitOfWork, changed: list[Operation], last_kept: dict[tuple[str, str], int],
+          owners: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """The version rows of the changed records; ``last_kept``: where a created record's history goes on;
+    ``owners``: the patient of each deleted record."""
     last_updated = unit.now.isoformat().replace("+00:00", "Z")
     rows: list[dict[str, Any]] = []
     for op in changed:
@@ -62,7 +65,9 @@ def _rows(unit: UnitOfWork, changed: list[Operation], last_kept: dict[tuple[str,
             resource = _as_served(op, version, last_updated)
         rows.append({
             "resource_type": op.resource_type, "fhir_id": op.fhir_id, "version_id": version,
-            "last_updated": unit.now, "change": op.result, "patient_id": _patient(op), "resource": resource,
+            "last_updated": unit.now, "change": op.result,
+            "patient_id": owners.get(key, "") if op.result == "deleted" else patient_of_operation(op),
+            "resource": resource,
         })
     return rows
 
@@ -97,18 +102,22 @@ def _last_kept_versions(ops: list[Operation]) -> dict[tuple[str, str], int]:
     return found
 
 
-def _patient(op: Operation) -> str:
-    if op.result == "deleted" and op.resource_type != "Patient":
-        return _patient_of_deleted(op)
-    return patient_of_operation(op)
-
-
-def _patient_of_deleted(op: Operation) -> str:
-    # A delete carries no resource; the version before it says whose record it was.
-    return (
-        ResourceVersion.objects.filter(resource_type=op.resource_type, fhir_id=op.fhir_id)
-        .order_by("-version_id").values_list("patient_id", flat=True).first()
-    ) or ""
+def _patients_of_deleted(deleted: list[Operation]) -> dict[tuple[str, str], str]:
+    """The patient of each deleted record: a delete carries no resource, so the newest kept version
+    says whose record it was (a patient is its own)."""
+    owners = {(op.resource_type, op.fhir_id): op.fhir_id for op in deleted if op.resource_type == "Patient"}
+    wanted = {(op.resource_type, op.fhir_id) for op in deleted if op.resource_type != "Patient"}
+    ids = sorted({fhir_id for _, fhir_id in wanted})
+    for start in range(0, len(ids), _CHUNK):
+        rows = (
+            ResourceVersion.objects.filter(fhir_id__in=ids[start:start + _CHUNK])
+            .order_by("resource_type", "fhir_id", "-version_id")
+            .values_list("resource_type", "fhir_id", "patient_id")
+        )
+        for resource_type, fhir_id, patient_id in rows:
+            if (resource_type, fhir_id) in wanted:
+                owners.setdefault((resource_type, fhir_id), patient_id)
+    return owners
 
 
 def _as_served(op: Operation, version: int, last_updated: str) -> dict:
@@ -124,9 +133,4 @@ def _as_served(op: Operation, version: int, last_updated: str) -> dict:
         body = resource
     else:
         body = kind.mapper.render(resource, columns, references)
-    meta = dict(body.get("meta") or {})
-    meta["versionId"] = str(version)
-    meta["lastUpdated"] = last_updated
-    served = {"resourceType": op.resource_type, "id": op.fhir_id, "meta": meta}
-    served.update((k, v) for k, v in body.items() if k not in ("resourceType", "id", "meta"))
-    return served
+    return kind.served(body, fhir_id=op.fhir_id, version_id=version, last_updated=last_updated)

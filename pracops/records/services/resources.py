@@ -12,13 +12,10 @@ from django.db import transaction
 from pracops.fhir.outcome import FhirError, Issue, not_found
 from pracops.records import selectors
 from pracops.records.registry import FHIR_ID, KINDS
+from pracops.records.search import RESULT_PARAMS
 from pracops.records.services.writes import Operation, WritePolicy, run_unit
 
 _UPSERT = WritePolicy(upsert=True)
-
-# Parameters that shape a search's answer rather than select records: meaningless for a conditional update.
-_RESULT_PARAMS = {"_count", "_offset", "_total", "_sort", "_summary", "_elements", "_include", "_revinclude"}
-
 
 def _check_type(resource_type: str) -> None:
     if resource_type not in KINDS:
@@ -66,7 +63,7 @@ def conditional_update_target(*, resource_type: str, criteria: list[tuple[str, s
     looks into (else 403, as in a search).
     """
     _check_type(resource_type)
-    criteria = [(name, value) for name, value in criteria if name not in _RESULT_PARAMS]
+    criteria = [(name, value) for name, value in criteria if name not in RESULT_PARAMS]  # they select nothing
     if not criteria:
         raise FhirError(400, Issue("required", f"{where}a conditional update needs search criteria"))
     # Strict: a criterion ignored as unknown would widen the match to records it was meant to exclude.

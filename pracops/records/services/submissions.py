@@ -45,7 +45,7 @@ def run_submission(*, submission_id: str) -> BundleSubmission | None:
                     submission.bundle, allowed=lambda i, t: allowed(user, i, t), base_url=submission.base_url,
                     record=lambda notes: record_bundle_entries(notes, user=user, source=AuditEvent.Source.TASK),
                 )
-                record_bundle([], user=user, source=AuditEvent.Source.TASK,
+                record_bundle(user=user, source=AuditEvent.Source.TASK,
                               kind=submission.bundle.get("type", "transaction"))
             submission.status = BundleSubmission.Status.COMPLETED
             submission.response, submission.response_status = result.response, 200
