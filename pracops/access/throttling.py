@@ -8,21 +8,24 @@ from django.conf import settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-class ClientRateThrottle(UserRateThrottle):
+class _RateFromSettings:
+    """The rate of ``rate_scope`` (the throttle's own scope unless set), read on every request."""
+
+    rate_scope: str | None = None
+
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATES.get(self.rate_scope or self.scope)
+
+
+class ClientRateThrottle(_RateFromSettings, UserRateThrottle):
     scope = "client"
 
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
 
-
-class AnonymousRateThrottle(AnonRateThrottle):
+class AnonymousRateThrottle(_RateFromSettings, AnonRateThrottle):
     scope = "anonymous"
 
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
 
-
-class RefusedLoginThrottle(AnonRateThrottle):
+class RefusedLoginThrottle(_RateFromSettings, AnonRateThrottle):
     """Calls refused 401 (no, bad or expired token), counted per address.
 
     DRF checks permissions and tokens before rates, so without this a caller could try
@@ -31,9 +34,7 @@ class RefusedLoginThrottle(AnonRateThrottle):
     """
 
     scope = "refused_login"
-
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get("anonymous")
+    rate_scope = "anonymous"
 
 
 def refused_login_wait(request, view) -> float | None:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from django.contrib.contenttypes.models import ContentType
 
 from pracops.bulk import insert_rows
-from pracops.fhir.search_values import normalized, strings, token_texts, tokens
+from pracops.fhir.search_values import STRING_LENGTH, normalized, strings, token_texts, tokens
 from pracops.records.models import SearchString, SearchToken
 from pracops.records.registry import KINDS, SUPPORTED_TYPES, ResourceKind
 from pracops.records.search import indexed_params
@@ -37,14 +37,17 @@ def index_rows(resource_type: str, content_type_id: int, pk: int,
             token_rows += [{"content_type_id": content_type_id, "object_id": pk, "param": param.name,
                             "system": system, "code": code}
                            for system, code in sorted(tokens(resource, param.path))]
-            string_rows += [{"content_type_id": content_type_id, "object_id": pk, "param": f"{param.name}:text",
-                             "normalized": normalized(value)[:255], "exact": value}
+            string_rows += [_string_row(content_type_id, pk, f"{param.name}:text", value)
                             for value in sorted(token_texts(resource, param.path))]
         else:
-            string_rows += [{"content_type_id": content_type_id, "object_id": pk, "param": param.name,
-                             "normalized": normalized(value)[:255], "exact": value}
+            string_rows += [_string_row(content_type_id, pk, param.name, value)
                             for value in sorted(strings(resource, param.path))]
     return token_rows, string_rows
+
+
+def _string_row(content_type_id: int, pk: int, param_name: str, value: str) -> dict[str, Any]:
+    return {"content_type_id": content_type_id, "object_id": pk, "param": param_name,
+            "normalized": normalized(value)[:STRING_LENGTH], "exact": value}
 
 
 def write_search_index(records: Iterable[tuple[ResourceKind, int, dict, bool]]) -> None:
