@@ -95,8 +95,12 @@ class RecordAdmin(AuditedAdminMixin, ThroughWritePath, admin.ModelAdmin):
         return readonly
 
     def _withheld_types(self, request, obj) -> set[str]:
-        resource = self._kind().to_fhir(obj)
-        return {t for i, t, _ in reach_of(resource, sending=False) if not allowed(request.user, i, t)}
+        # Django asks for the read-only fields several times per page; the record is this request's.
+        if not hasattr(obj, "_withheld_types"):
+            resource = self._kind().to_fhir(obj)
+            obj._withheld_types = {t for i, t, _ in reach_of(resource, sending=False)
+                                   if not allowed(request.user, i, t)}
+        return obj._withheld_types
 
     @admin.display(description="FHIR resource")
     def resource_withheld(self, obj):

@@ -106,11 +106,14 @@ def history(resource_type: str, fhir_id: str | None, params: list[tuple[str, str
     total = qs.count()
     versions = list(qs.order_by("-last_updated", "-version_id", "-pk")[offset:offset + count]) if count else []
     if fhir_id is not None and not since:
-        current = _current_version(resource_type, fhir_id)
-        if current is not None and not qs.filter(version_id=current.version_id).exists():
+        current_id = KINDS[resource_type].model.objects.filter(fhir_id=fhir_id).values_list(
+            "version_id", flat=True).first()
+        if current_id is not None and not qs.filter(version_id=current_id).exists():
             # Stored before versions were kept: its current version is all there is.
-            total += 1
-            versions = ([current] + versions)[:count] if offset == 0 else versions
+            current = _current_version(resource_type, fhir_id)
+            if current is not None:
+                total += 1
+                versions = ([current] + versions)[:count] if offset == 0 else versions
         if total == 0:
             raise not_found(resource_type, fhir_id)
     return SearchPage(versions, total, offset, count, [(k, v) for k, v in params if k not in ("_count", "_offset")])
