@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pracops.access.roles import WRITE, role_table
 from pracops.records.registry import KINDS, SUPPORTED_TYPES
 from pracops.records.search import definition
 
@@ -9,20 +10,28 @@ SOFTWARE_VERSION = "0.1.0"
 TYPE_INTERACTIONS = [
     "read", "vread", "search-type", "create", "update", "patch", "delete", "history-instance", "history-type",
 ]
+READ_INTERACTIONS = ["read", "vread", "search-type", "history-instance", "history-type"]
+
+
+def writable_types() -> set[str]:
+    """The types some role may write through the API (the others are PracOps' own, read-only)."""
+    return {t for grants in role_table().values() for t, interactions in grants.items() if interactions & WRITE}
 
 
 def capability_statement(base_url: str, published: str) -> dict:
     resources = []
+    writable = writable_types()
     for resource_type in SUPPORTED_TYPES:
+        written = resource_type in writable
         resources.append({
             "type": resource_type,
             "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
-            "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
-            "versioning": "versioned-update",
+            "interaction": [{"code": code} for code in (TYPE_INTERACTIONS if written else READ_INTERACTIONS)],
+            "versioning": "versioned-update" if written else "versioned",
             "readHistory": True,
-            "updateCreate": True,
-            "conditionalCreate": True,
-            "conditionalUpdate": True,
+            "updateCreate": written,
+            "conditionalCreate": written,
+            "conditionalUpdate": written,
             "conditionalDelete": "not-supported",
             "referencePolicy": ["literal", "local", "enforced"],
             "searchParam": [

@@ -836,11 +836,140 @@ def _set_context_encounter(resource: dict, reference: str | None) -> None:
         resource.pop("context")
 
 
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
+PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/"
+# Claim.total is a DecimalField(18, 2): what it holds.
+_TOTAL_LIMIT = Decimal(10) ** 16
+_CENT = Decimal("0.01")
+
+
+def _datetime_column(key: str) -> Column:
+    return Column(lambda r: parse_fhir_datetime(r.get(key)),
+                  lambda r, v: _set(r, key, format_datetime(_as_datetime(v))))
+
+
+def _coded(key: str, system: str) -> Column:
+    """The first code of a CodeableConcept; written back under ``system``."""
+    return Column(lambda r: coding(r.get(key)).get("code", ""),
+                  lambda r, v: _set_code(r, key, system, v, "") if v else r.pop(key, None))
+
+
+def _reference_to(key: str, targets: tuple[str, ...], *, required: bool = False) -> Ref:
+    return Ref(targets, lambda r: _ref_of(r.get(key)), lambda r, v: _set_reference(r, key, v), required=required)
+
+
+def _focal_insurance(resource: dict) -> dict | None:
+    """The insurance a claim is adjudicated under: the focal one, else the first."""
+    insurances = [i for i in resource.get("insurance") or [] if isinstance(i, dict)]
+    return next((i for i in insurances if i.get("focal") is True), first(insurances))
+
+
+def _set_focal_coverage(resource: dict, reference: str | None) -> None:
+    insurance = _focal_insurance(resource)
+    if insurance is None:
+        if reference is not None:
+            resource["insurance"] = [{"sequence": 1, "focal": True, "coverage": {"reference": reference}}]
+        return
+    coverage = insurance.setdefault("coverage", {})
+    if reference is None:
+        coverage.pop("reference", None)
+    else:
+        coverage["reference"] = reference
+
+
+def _claim_total(resource: dict) -> Decimal | None:
+    value = (resource.get("total") or {}).get("value")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return None
+    # Beyond the column: the resource keeps the value, the column none.
+    return number.quantize(_CENT) if number.is_finite() and abs(number) < _TOTAL_LIMIT else None
+
+
+class ClaimMapper(ResourceMapper):
+    """A Claim: a prior authorization request (Da Vinci PAS) or a claim for payment."""
+
+    resource_type = "Claim"
+    columns = {
+        "use": _text("use"),
+        "status": _text("status"),
+        "type_code": _coded("type", CLAIM_TYPE),
+        "priority": _coded("priority", PROCESS_PRIORITY),
+        "created": _datetime_column("created"),
+        "total": Column(_claim_total),
+    }
+    references = {
+        "patient": _reference_to("patient", ("Patient",), required=True),
+        "insurer": _reference_to("insurer", ("Organization",)),
+        # One element, two target types: each keeps the references of its own type (see _targets).
+        "provider": _reference_to("provider", ("Practitioner",)),
+        "provider_organization": _reference_to("provider", ("Organization",)),
+        "coverage": Ref(("Coverage",), lambda r: _ref_of((_focal_insurance(r) or {}).get("coverage")),
+                        _set_focal_coverage),
+    }
+
+
+def _pas_extension(element: dict, name: str) -> dict:
+    return next((e for e in element.get("extension") or [] if isinstance(e, dict) and e.get("url") == PAS + name), {})
+
+
+def _review_numbers(resource: dict) -> Iterator[str]:
+    """The authorization numbers a PAS ClaimResponse gives per item (reviewAction ``number``)."""
+    for item in resource.get("item") or []:
+        for adjudication in (item or {}).get("adjudication") or []:
+            action = _pas_extension(adjudication or {}, "extension-reviewAction")
+            for part in action.get("extension") or []:
+                if part.get("url") == "number" and part.get("valueString"):
+                    yield part["valueString"]
+
+
+def _pre_auth_period(resource: dict) -> dict:
+    """The period an authorization is valid for: ``preAuthPeriod``, else the first item's PAS one."""
+    if resource.get("preAuthPeriod"):
+        return resource["preAuthPeriod"]
+    for item in resource.get("item") or []:
+        period = _pas_extension(item or {}, "extension-itemPreAuthPeriod").get("valuePeriod")
+        if period:
+            return period
+    return {}
+
+
+def _pre_auth_period_column(part: str) -> Column:
+    written = _period("preAuthPeriod", end=part == "end", as_date=True)
+    return Column(lambda r: parse_fhir_date(_pre_auth_period(r).get(part)), written.set)
+
+
+class ClaimResponseMapper(ResourceMapper):
+    """A payer's ClaimResponse; a PAS one carries its authorization number and period per item."""
+
+    resource_type = "ClaimResponse"
+    columns = {
+        "use": _text("use"),
+        "status": _text("status"),
+        "outcome": _text("outcome"),
+        "created": _datetime_column("created"),
+        "disposition": _text("disposition"),
+        "pre_auth_ref": Column(lambda r: r.get("preAuthRef") or next(_review_numbers(r), ""),
+                               lambda r, v: _set(r, "preAuthRef", v)),
+        "pre_auth_period_start": _pre_auth_period_column("start"),
+        "pre_auth_period_end": _pre_auth_period_column("end"),
+    }
+    references = {
+        "patient": _reference_to("patient", ("Patient",), required=True),
+        "insurer": _reference_to("insurer", ("Organization",)),
+        "request": _reference_to("request", ("Claim",)),
+    }
+
+
 MAPPERS: dict[str, ResourceMapper] = {
     mapper.resource_type: mapper
     for mapper in (
         OrganizationMapper(), PractitionerMapper(), PatientMapper(), CoverageMapper(),
         EncounterMapper(), ConditionMapper(), ProcedureMapper(), ServiceRequestMapper(),
-        ObservationMapper(), DocumentReferenceMapper(),
+        ObservationMapper(), DocumentReferenceMapper(), ClaimMapper(), ClaimResponseMapper(),
     )
 }

@@ -262,3 +262,35 @@ class ObservationAdmin(CodedAdmin):
 class DocumentReferenceAdmin(CodedAdmin):
     list_display = ["__str__", "patient", "status", "author", "date"]
     autocomplete_fields = ["patient", "encounter", "author"]
+
+
+class WrittenBySystemAdmin(RecordAdmin):
+    """Records the prior authorization workflow writes as the system: shown, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Claim)
+class ClaimAdmin(WrittenBySystemAdmin):
+    list_display = ["__str__", "patient", "use", "status", "insurer", "priority", "created"]
+    list_filter = ["use", "status"]
+    search_fields = ["patient__family", "patient__mrn", "identifiers__value"]
+    list_select_related = ["patient", "insurer"]
+    date_hierarchy = "created"
+
+
+@admin.register(models.ClaimResponse)
+class ClaimResponseAdmin(WrittenBySystemAdmin):
+    list_display = ["__str__", "patient", "use", "outcome", "pre_auth_ref", "pre_auth_period_start",
+                    "pre_auth_period_end", "created"]
+    list_filter = ["use", "outcome", "status"]
+    search_fields = ["patient__family", "patient__mrn", "pre_auth_ref", "identifiers__value"]
+    list_select_related = ["patient"]
+    date_hierarchy = "created"

@@ -15,6 +15,11 @@ _SHARED = frozenset({"exchanged", "chart"})
 _REGISTRATION = _SHARED | {"registration"}
 _CLINICAL = _SHARED | {"clinical"}
 _CLAIM_EVIDENCE = frozenset({"claim-evidence"})  # what billing reads to build a claim
+# The Claim/ClaimResponse pair of a prior authorization: written by the workflow as the system,
+# read by the EHR and staff. Not "exchanged": the EHR reads them but never sends them.
+_AUTHORIZATION_STATUS = frozenset({"authorization-status"})
+FM_STATUS = frozenset({"active", "cancelled", "draft", "entered-in-error"})
+CLAIM_USE = frozenset({"claim", "preauthorization", "predetermination"})
 
 # (type, groups, required code bindings), in the order they are written: each after the
 # types its foreign keys point at.
@@ -44,6 +49,10 @@ _CORE: list[tuple[str, frozenset[str], dict[str, frozenset[str]]]] = [
                              "entered-in-error", "unknown"}),
     }),
     ("DocumentReference", _CLINICAL, {"status": frozenset({"current", "superseded", "entered-in-error"})}),
+    ("Claim", _AUTHORIZATION_STATUS, {"status": FM_STATUS, "use": CLAIM_USE}),
+    ("ClaimResponse", _AUTHORIZATION_STATUS, {
+        "status": FM_STATUS, "use": CLAIM_USE, "outcome": frozenset({"queued", "complete", "error", "partial"}),
+    }),
 ]
 
 

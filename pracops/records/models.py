@@ -337,6 +337,67 @@ class DocumentReference(CodedClinicalRecord):
         pass
 
 
+class Claim(FhirRecord):
+    """A claim sent to a payer: a prior authorization request (``use`` preauthorization, the Da
+    Vinci PAS Claim) or, for billing, a claim for payment (``use`` claim).
+
+    ``provider`` is a Practitioner or an Organization in R4 (PAS sends the organization): each
+    target type has its own foreign key, and a PractitionerRole stays in the resource only.
+    """
+
+    resource_type = "Claim"
+
+    use = models.CharField(max_length=32, blank=True, db_index=True)
+    status = models.CharField(max_length=32, blank=True)
+    type_code = models.CharField(max_length=64, blank=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
+    insurer = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    provider = models.ForeignKey(Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    provider_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="provider (organization)",
+    )
+    priority = models.CharField(max_length=32, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+    coverage = models.ForeignKey(
+        Coverage, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The focal insurance's coverage",
+    )
+    total = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "created"], name="claim_patient_created")]
+
+    def __str__(self) -> str:
+        when = self.created.date().isoformat() if self.created else ""
+        return f"Claim ({self.use}) {when}".strip()
+
+
+class ClaimResponse(FhirRecord):
+    """A payer's answer to a Claim: for a prior authorization, its decision, the authorization
+    number (``pre_auth_ref``) and the period it is valid for."""
+
+    resource_type = "ClaimResponse"
+
+    use = models.CharField(max_length=32, blank=True, db_index=True)
+    status = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claim_responses")
+    insurer = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    request = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="responses")
+    pre_auth_ref = models.CharField("authorization number", max_length=255, blank=True, db_index=True)
+    pre_auth_period_start = models.DateField(null=True, blank=True)
+    pre_auth_period_end = models.DateField(null=True, blank=True)
+    disposition = models.TextField(blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "created"], name="claimresponse_patient_created")]
+
+    def __str__(self) -> str:
+        return f"Claim response {self.outcome} {self.pre_auth_ref}".strip()
+
+
 class ResourceVersion(models.Model):
     """One version of a record as it was served (id and meta included), or the marker of its deletion.
 

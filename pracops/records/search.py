@@ -307,6 +307,28 @@ def reference_param(name: str, fk: str, target: str, doc: str = "") -> SearchPar
     return SearchParam(name, "reference", doc or f"The {target} (id or {target}/id)", build, target=target, fk=fk)
 
 
+def either_reference_param(name: str, fks: Mapping[str, str], doc: str) -> SearchParam:
+    """A reference parameter over an element that may point at several types, each held in its
+    own foreign key (``fks``: type -> key). A bare id matches any of them; chains and ``_include``
+    follow the first type."""
+    def build(pname: str, modifier: str, value: str) -> Q:
+        if modifier and modifier not in fks:
+            raise bad_value(pname, value, f"the modifier :{modifier} is not supported")
+        parts = value.rstrip("/").split("/")
+        wanted = [modifier] if modifier else list(fks)
+        if len(parts) >= 2:
+            if parts[-2] not in wanted:
+                raise bad_value(pname, value, f"expected a {' or '.join(wanted)} reference")
+            wanted = [parts[-2]]
+        q = Q(pk__in=[])
+        for target in wanted:
+            q |= Q(**{f"{fks[target]}__fhir_id": parts[-1]})
+        return q
+
+    target, fk = next(iter(fks.items()))
+    return SearchParam(name, "reference", doc, build, target=target, fk=fk)
+
+
 def common_params() -> list[SearchParam]:
     """The parameters of every type (``_id``, ``_lastUpdated``, ``identifier``); a type another app
     registers starts its own list with them."""
@@ -416,6 +438,30 @@ SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
             indexed_token("type", "type", "Any coding of the note type (LOINC)"),
             indexed_token("category", "category", "Any coding of any category"),
         ]),
+        "Claim": [
+            *common_params(),
+            reference_param("patient", "patient", "Patient"),
+            token_param("use", "use", doc="claim, preauthorization or predetermination"),
+            token_param("status", "status"),
+            token_param("priority", "priority", doc="stat, normal or deferred"),
+            date_param("created", "created", doc="When the claim was created"),
+            reference_param("insurer", "insurer", "Organization"),
+            either_reference_param(
+                "provider", {"Practitioner": "provider", "Organization": "provider_organization"},
+                "The provider: Practitioner/id or Organization/id (an id alone matches either); "
+                "chains and _include follow the Practitioner"),
+        ],
+        "ClaimResponse": [
+            *common_params(),
+            reference_param("patient", "patient", "Patient"),
+            token_param("use", "use", doc="claim, preauthorization or predetermination"),
+            token_param("status", "status"),
+            token_param("outcome", "outcome", doc="queued, complete, error or partial"),
+            date_param("created", "created", doc="When the response was created"),
+            reference_param("insurer", "insurer", "Organization"),
+            reference_param("request", "request", "Claim", doc="The Claim answered (id or Claim/id)"),
+            string_param("disposition", "disposition", doc="The disposition message: starts with, case-insensitive"),
+        ],
     }.items()
 }
 # Condition has no status; ``status`` is kept as a name for its verification status (the column).

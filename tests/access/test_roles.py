@@ -10,7 +10,7 @@ from tests.factories import DocumentReferenceFactory, EncounterFactory, PatientF
 pytestmark = pytest.mark.django_db
 
 TYPES = ["Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition", "Procedure",
-         "ServiceRequest", "Observation", "DocumentReference"]
+         "ServiceRequest", "Observation", "DocumentReference", "Claim", "ClaimResponse"]
 
 
 # --- authentication ------------------------------------------------------------------

@@ -156,13 +156,13 @@ def test_batch_entries_succeed_or_fail_on_their_own(api):
 
 
 def test_an_unsupported_type_in_a_transaction_is_400_listing_the_supported_types(api):
-    claim = {"resourceType": "Claim", "status": "active"}
+    care_plan = {"resourceType": "CarePlan", "status": "active", "intent": "plan", "subject": {"reference": "Patient/x"}}
 
-    response = api.post("/fhir", bundle("transaction", post_entry(PatientFactory.build()), post_entry(claim)))
+    response = api.post("/fhir", bundle("transaction", post_entry(PatientFactory.build()), post_entry(care_plan)))
 
     assert response.status_code == 400
     diagnostics = response.json()["issue"][0]["diagnostics"]
-    assert "Claim" in diagnostics
+    assert "CarePlan" in diagnostics
     for supported in ("Patient", "Encounter", "Coverage", "ServiceRequest", "DocumentReference"):
         assert supported in diagnostics
     assert Patient.objects.count() == 0

@@ -6,7 +6,10 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 pytestmark = pytest.mark.django_db
 
 SUPPORTED = {"Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition", "Procedure",
-             "ServiceRequest", "Observation", "DocumentReference"}
+             "ServiceRequest", "Observation", "DocumentReference", "Claim", "ClaimResponse"}
+
+# A prior authorization's Claim/ClaimResponse: the workflow writes them, no role does.
+WRITTEN_BY_SYSTEM = {"Claim", "ClaimResponse"}
 
 # A value of each search parameter type that any type's parameter accepts.
 SAMPLE_VALUE = {"string": "a", "token": "x", "date": "ge2024-01-01", "reference": "some-id", "quantity": "ge5"}
@@ -33,17 +36,30 @@ def test_metadata_lists_every_supported_type_with_its_interactions(capability):
     resources = {r["type"]: r for r in capability["rest"][0]["resource"]}
 
     assert set(resources) == SUPPORTED
-    for resource in resources.values():
-        assert {i["code"] for i in resource["interaction"]} >= {"read", "search-type", "create", "update", "delete"}
+    for resource_type, resource in resources.items():
+        expected = {"read", "search-type"} | (set() if resource_type in WRITTEN_BY_SYSTEM else {"create", "update", "delete"})
+        assert {i["code"] for i in resource["interaction"]} >= expected
     assert {i["code"] for i in capability["rest"][0]["interaction"]} == {"transaction", "batch"}
 
 
 def test_metadata_advertises_version_history_patch_and_conditional_update(capability):
     for resource in capability["rest"][0]["resource"]:
+        if resource["type"] in WRITTEN_BY_SYSTEM:
+            continue
         assert {i["code"] for i in resource["interaction"]} >= {"vread", "history-instance", "history-type", "patch"}
         assert resource["versioning"] in ("versioned", "versioned-update")
         assert resource["readHistory"] is True
         assert resource["conditionalUpdate"] is True
+
+
+def test_metadata_advertises_the_types_no_role_writes_as_read_only(capability):
+    resources = {r["type"]: r for r in capability["rest"][0]["resource"]}
+
+    for resource_type in WRITTEN_BY_SYSTEM:
+        assert {i["code"] for i in resources[resource_type]["interaction"]} == {
+            "read", "vread", "search-type", "history-instance", "history-type"}
+        assert resources[resource_type]["conditionalUpdate"] is False
+        assert resources[resource_type]["updateCreate"] is False
 
 
 @pytest.mark.parametrize(("resource_type", "params"), [
@@ -55,6 +71,8 @@ def test_metadata_advertises_version_history_patch_and_conditional_update(capabi
     ("ServiceRequest", {"patient", "code", "date"}),
     ("Observation", {"patient", "code", "date"}),
     ("DocumentReference", {"patient", "code", "date"}),
+    ("Claim", {"patient", "use", "status", "created", "identifier", "insurer", "provider"}),
+    ("ClaimResponse", {"patient", "use", "status", "created", "identifier", "insurer", "outcome", "request"}),
 ])
 def test_metadata_lists_the_search_parameters_of_each_type(capability, resource_type, params):
     resource = next(r for r in capability["rest"][0]["resource"] if r["type"] == resource_type)

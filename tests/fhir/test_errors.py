@@ -10,7 +10,7 @@ from tests.factories import ConditionFactory, EncounterFactory, PatientFactory, 
 pytestmark = pytest.mark.django_db
 
 SUPPORTED = ["Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition", "Procedure",
-             "ServiceRequest", "Observation", "DocumentReference"]
+             "ServiceRequest", "Observation", "DocumentReference", "Claim", "ClaimResponse"]
 
 
 def outcome(response, status: int) -> dict:
@@ -53,11 +53,11 @@ def test_a_resource_put_at_another_type_is_400(api):
     assert Practitioner.objects.count() == 0
 
 
-@pytest.mark.parametrize("request_line", [("get", "/fhir/Claim"), ("get", "/fhir/Claim/123"),
-                                          ("post", "/fhir/Claim"), ("delete", "/fhir/Medication/1")])
+@pytest.mark.parametrize("request_line", [("get", "/fhir/CarePlan"), ("get", "/fhir/CarePlan/123"),
+                                          ("post", "/fhir/CarePlan"), ("delete", "/fhir/Medication/1")])
 def test_an_unsupported_type_in_the_url_is_404_listing_the_supported_types(api, request_line):
     method, path = request_line
-    response = api.post(path, {"resourceType": "Claim"}) if method == "post" else getattr(api, method)(path)
+    response = api.post(path, {"resourceType": "CarePlan"}) if method == "post" else getattr(api, method)(path)
 
     text = diagnostics(outcome(response, 404))
 

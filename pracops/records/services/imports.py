@@ -2,7 +2,9 @@
 
 An EHR feed is an upsert: resources keep the EHR's ids, a resource already stored (by id or
 by identifier) is updated, or left alone when nothing changed, so importing the same
-bundle twice stores nothing twice. Types PracOps does not store are counted and skipped.
+bundle twice stores nothing twice. Types PracOps does not store, or does not take from the EHR
+(not "exchanged": a prior authorization's Claim/ClaimResponse are PracOps' own), are counted
+and skipped.
 
 Importing files runs in two steps: ``prepare_bundle_file`` reads, parses and validates a
 file without the database, and ``import_prepared`` writes it in one transaction.
@@ -102,7 +104,7 @@ class FilesImport:
 
 
 def bundle_operations(bundle: dict) -> tuple[list[Operation], Counter]:
-    """The operations of the stored types in a Bundle, and a count of the skipped types."""
+    """The operations of the types the EHR sends us in a Bundle, and a count of the skipped types."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise FhirError(400, Issue("invalid", "not a FHIR Bundle"))
     ops, skipped = [], Counter()
@@ -111,7 +113,7 @@ def bundle_operations(bundle: dict) -> tuple[list[Operation], Counter]:
         if not isinstance(resource, dict):
             continue
         resource_type = resource.get("resourceType", "")
-        if resource_type not in KINDS:
+        if resource_type not in KINDS or "exchanged" not in KINDS[resource_type].groups:
             skipped[resource_type or "(none)"] += 1
             continue
         method = ((entry.get("request") or {}).get("method") or "POST").upper()

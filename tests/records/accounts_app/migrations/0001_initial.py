@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Claim',
+            name='Account',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('fhir_id', models.CharField(default=pracops.records.models.new_fhir_id, max_length=64, unique=True, verbose_name='FHIR id')),
