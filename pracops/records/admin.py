@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+import simplejson
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
@@ -124,8 +123,9 @@ class RecordAdmin(AuditedAdminMixin, ThroughWritePath, admin.ModelAdmin):
     def resource_json(self, obj):
         if obj.pk is None:
             return "-"
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
-                           json.dumps(self._kind().to_fhir(obj), indent=2)[:20000])
+        # simplejson: stored decimals are Decimals (their digits kept), which json cannot write.
+        text = simplejson.dumps(self._kind().to_fhir(obj), indent=2, use_decimal=True, ensure_ascii=False)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text[:20000])
 
     def save_model(self, request, obj, form, change):
         try:
