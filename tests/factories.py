@@ -306,3 +306,61 @@ class DocumentReferenceFactory(FhirResourceFactory):
     subject = factory.LazyAttribute(lambda o: reference(o.patient))
     date = "2024-03-04T11:00:00Z"
     content = factory.LazyAttribute(lambda o: [{"attachment": note_attachment(o.text)}])
+
+
+PRIOR_AUTHORIZATION_SYSTEM = "urn:pracops:prior-authorization"
+
+
+class ClaimFactory(FhirResourceFactory):
+    """A prior authorization request (``use`` preauthorization, Da Vinci PAS shaped) as the
+    workflow stores it: the request's id as identifier, the payer's coverage as focal insurance."""
+
+    class Meta:
+        # patient= and provider= are the records to refer to, as in the other factories.
+        rename = {"class_": "class", "patient_": "patient", "provider_": "provider"}
+
+    class Params:
+        patient = factory.SubFactory(PatientFactory)
+        payer = factory.SubFactory(OrganizationFactory, payer=True)
+        coverage = factory.SubFactory(CoverageFactory, patient=factory.SelfAttribute("..patient"),
+                                      payer=factory.SelfAttribute("..payer"))
+        provider = factory.SubFactory(PractitionerFactory)
+        request_id = factory.Sequence(lambda n: f"PA-{n:05d}")
+        cpt = "64483"
+
+    resourceType = "Claim"
+    status = "active"
+    use = "preauthorization"
+    identifier = factory.LazyAttribute(lambda o: [{"system": PRIOR_AUTHORIZATION_SYSTEM, "value": o.request_id}])
+    type = factory.LazyFunction(lambda: concept("http://terminology.hl7.org/CodeSystem/claim-type", "professional"))
+    patient_ = factory.LazyAttribute(lambda o: reference(o.patient))
+    created = "2026-06-01T09:00:00Z"
+    insurer = factory.LazyAttribute(lambda o: reference(o.payer, "Organization"))
+    provider_ = factory.LazyAttribute(lambda o: reference(o.provider, "Practitioner"))
+    priority = factory.LazyFunction(lambda: concept("http://terminology.hl7.org/CodeSystem/processpriority", "normal"))
+    insurance = factory.LazyAttribute(lambda o: [{"sequence": 1, "focal": True,
+                                                  "coverage": reference(o.coverage, "Coverage")}])
+    item = factory.LazyAttribute(lambda o: [{"sequence": 1, "productOrService": concept(CPT, o.cpt),
+                                             "quantity": {"value": 1}}])
+
+
+class ClaimResponseFactory(FhirResourceFactory):
+    """A payer's decision on a stored Claim (by default certified, with an authorization number)."""
+
+    class Params:
+        claim = factory.SubFactory(ClaimFactory)
+        auth_number = factory.Sequence(lambda n: f"AUTH{n:06d}")
+
+    resourceType = "ClaimResponse"
+    status = "active"
+    use = factory.LazyAttribute(lambda o: o.claim["use"])
+    outcome = "complete"
+    identifier = factory.LazyAttribute(lambda o: o.claim.get("identifier"))
+    type = factory.LazyAttribute(lambda o: o.claim["type"])
+    patient = factory.LazyAttribute(lambda o: o.claim["patient"])
+    insurer = factory.LazyAttribute(lambda o: o.claim["insurer"])
+    request = factory.LazyAttribute(lambda o: reference(o.claim, "Claim"))
+    created = "2026-06-02T10:00:00Z"
+    disposition = "Certified in total"
+    preAuthRef = factory.SelfAttribute("auth_number")
+    preAuthPeriod = factory.LazyFunction(lambda: {"start": "2026-06-02", "end": "2026-08-31"})

@@ -16,6 +16,8 @@ from pracops.records.registry import KINDS
 from pracops.records.services.admin_edits import save_record
 from tests.factories import (
     MRN_SYSTEM,
+    ClaimFactory,
+    ClaimResponseFactory,
     ConditionFactory,
     CoverageFactory,
     DocumentReferenceFactory,
@@ -84,6 +86,7 @@ def test_the_kept_version_of_every_type_is_the_resource_a_read_answers(api):
     stored = [patient, practitioner, OrganizationFactory(), CoverageFactory(patient=patient), encounter,
               ConditionFactory(patient=patient), ProcedureFactory(patient=patient), ServiceRequestFactory(patient=patient),
               ObservationFactory(patient=patient), DocumentReferenceFactory(patient=patient)]
+    stored += [claim := ClaimFactory(patient=patient), ClaimResponseFactory(claim=claim)]
     assert {r["resourceType"] for r in stored} == set(KINDS)
 
     for resource in stored:

@@ -18,7 +18,7 @@ from pracops.audit.models import AuditEvent
 from pracops.fhir.mapping import CPT, NPI, V2_0203
 from pracops.records import models
 from pracops.records.registry import KINDS
-from pracops.records.services import create_resource, update_resource
+from pracops.records.services import create_resource, store_by_identifier, update_resource
 
 pytestmark = pytest.mark.django_db
 
@@ -372,8 +372,11 @@ def test_listing_patients_in_the_admin_is_audited_with_the_search_and_who_was_sh
 @pytest.mark.parametrize("resource_type", list(KINDS))
 def test_every_admin_list_and_open_writes_an_admin_audit_event(demo, admin_client, superuser, resource_type):
     store_procedure(demo_patient())  # the demo practice has orders, not yet procedures
+    if not KINDS[resource_type].model.objects.exists():
+        store_authorization_pair(demo_patient())  # written by the prior authorization workflow
     record = KINDS[resource_type].model.objects.order_by("pk").first()
     patient = "" if resource_type in ("Organization", "Practitioner") else demo_patient_id_of(record)
+    listed = KINDS[resource_type].model.objects.all()
     AuditEvent.objects.all().delete()  # what loading the demo wrote
 
     assert admin_client.get(changelist(type(record))).status_code == 200
@@ -382,11 +385,32 @@ def test_every_admin_list_and_open_writes_an_admin_audit_event(demo, admin_clien
     events = list(AuditEvent.objects.order_by("id").values_list(
         "source", "action", "resource_type", "resource_id", "patient_id", "user"))
     # The list names its patient when it showed only one patient's records (the one procedure).
-    listed_patient = patient if resource_type == "Procedure" else ""
+    one_patient = patient and len({demo_patient_id_of(r) for r in listed}) == 1
+    listed_patient = patient if one_patient else ""
     assert events == [
         ("admin", "E", resource_type, "", listed_patient, superuser.pk),
         ("admin", "R", resource_type, record.fhir_id, patient, superuser.pk),
     ]
+
+
+def store_authorization_pair(patient: models.Patient) -> None:
+    """A Claim and its ClaimResponse, as the prior authorization workflow stores them."""
+    coverage = patient.coverages.select_related("payor").first()
+    claim = {
+        "resourceType": "Claim", "status": "active", "use": "preauthorization",
+        "identifier": [{"system": "urn:pracops:prior-authorization", "value": "PA-admin-1"}],
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "patient": {"reference": patient.reference}, "created": "2026-11-20T10:00:00Z",
+        "insurer": {"reference": coverage.payor.reference}, "provider": {"display": "Demo clinic"},
+        "priority": {"coding": [{"code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": coverage.reference}}],
+    }
+    claim_op, = store_by_identifier(resources=[claim])
+    store_by_identifier(resources=[{
+        "resourceType": "ClaimResponse", "status": "active", "use": "preauthorization", "outcome": "queued",
+        "type": claim["type"], "patient": claim["patient"], "insurer": claim["insurer"],
+        "created": "2026-11-20T10:01:00Z", "request": {"reference": f"Claim/{claim_op.fhir_id}"},
+    }])
 
 
 def store_procedure(patient: models.Patient) -> models.Procedure:

@@ -45,7 +45,7 @@ def test_load_demo_stores_the_demo_practice():
     counts = {name: kind.model.objects.count() for name, kind in KINDS.items()}
     assert counts == {
         "Organization": 3, "Practitioner": 1, "Patient": 4, "Coverage": 4, "Encounter": 4, "Condition": 4,
-        "Procedure": 0, "ServiceRequest": 4, "Observation": 4, "DocumentReference": 4,
+        "Procedure": 0, "ServiceRequest": 4, "Observation": 4, "DocumentReference": 4, "Claim": 0, "ClaimResponse": 0,
     }
     alvarez = models.Patient.objects.get(mrn="RIP-1000")
     assert (alvarez.family, alvarez.given, str(alvarez.birth_date)) == ("Alvarez", "Maria", "1961-04-12")
