@@ -243,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-work": {"task": "pracops.sweep_pending_work", "schedule": PENDING_WORK_SWEEP_SECONDS},
 }
 
+# --- Prior authorization ----------------------------------------------------
+# Extra folders of payer policy files (<dir>/<payer>/payer.yaml and <policy>.yaml) beside the
+# built-in priorauth/policies/: a practice adds a payer without code. Comma-separated paths.
+PRIORAUTH_POLICY_DIRS = env.list("PRIORAUTH_POLICY_DIRS", default=[])
+
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
