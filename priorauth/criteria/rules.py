@@ -261,7 +261,8 @@ def provocative_tests(ctx: RuleContext, p: Mapping) -> Outcome:
         ctx, "exam.si_provocative_positive", met=lambda v: v >= needed, not_met=lambda v: v < needed,
         when_null=f"Document the sacroiliac provocative tests (FABER, Gaenslen, thigh thrust, compression, "
                   f"distraction) and how many were positive (the policy needs {num(needed)}).",
-        when_not_met=lambda v: f"{num(v)} sacroiliac provocative tests were positive; the policy needs {num(needed)}.",
+        when_not_met=lambda v: f"The notes record {num(v)} positive sacroiliac provocative tests; the policy needs "
+                               f"{num(needed)}.",
     )
 
 
@@ -313,7 +314,7 @@ def two_diagnostic_blocks(ctx: RuleContext, p: Mapping) -> Outcome:
         return Outcome(MET, {path: facts[path] for path in reaching}, _spans(ctx, reaching))
     if len(mbbs) >= blocks and all(e.get("relief_percent") is not None for _, e in mbbs):
         return Outcome(NOT_MET, facts, evidence,
-                       f"{len(reaching)} of {len(mbbs)} medial branch blocks gave at least {num(percent)}% relief; "
+                       f"The notes record {len(reaching)} of {len(mbbs)} medial branch blocks with at least {num(percent)}% relief; "
                        f"the policy needs {num(blocks)}.")
     if mbbs:
         missing = (f"Document the percent of relief after each medial branch block; the policy needs {num(blocks)} "

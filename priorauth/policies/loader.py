@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -160,7 +160,7 @@ class _Strict(BaseModel):
 
 class _CodeEntry(_Strict):
     cpt: str = Field(pattern=CPT_PATTERN)
-    region: list[Region] | Literal["any"] = "any"
+    region: list[Region] | None = None  # the regions this code treats; left out: any region
     add_on: bool = False
 
 
@@ -270,6 +270,8 @@ def _location(loc: tuple) -> str:
     """('criteria', 2, 'params', 'weeks') -> 'criteria[2].params.weeks'."""
     out = ""
     for part in loc:
+        if isinstance(part, str) and "[" in part:
+            continue  # pydantic's tag for a member of a union type, not a field
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(file)"
 
@@ -304,7 +306,7 @@ def _load_policy(path: Path, payer: Payer) -> Policy:
             raise PolicyFileError(path, f"codes[{index}].cpt", f"{code.cpt} is listed twice")
         if code.cpt in payer.not_covered:
             raise PolicyFileError(path, f"codes[{index}].cpt", f"{code.cpt} is not covered by {payer.file}")
-        regions[code.cpt] = None if code.region == "any" else frozenset(code.region)
+        regions[code.cpt] = None if code.region is None else frozenset(code.region)
         if code.add_on:
             add_ons.add(code.cpt)
     if len(add_ons) == len(regions):
