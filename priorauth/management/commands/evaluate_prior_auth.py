@@ -34,14 +34,13 @@ class Case:
 
 
 def _date(value: object, where: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
-    except ValueError:
-        raise CommandError(f"{where}date must be YYYY-MM-DD, not {value!r}") from None
-
-
-def _bad():
-    raise ValueError
+    # fromisoformat alone would also take "20250601" and week dates; the spec says YYYY-MM-DD.
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise CommandError(f"{where}date must be YYYY-MM-DD, not {value!r}")
 
 
 class Command(BaseCommand):
