@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from pracops.access.api import MeView
+from pracops.audit.api import AuditEventList
+from pracops.fhir.views import SystemView
+from pracops.health import health
+
+admin.site.site_header = "PracOps"
+admin.site.site_title = "PracOps"
+admin.site.index_title = "Practice operations"
+
+api_patterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("audit-events/", AuditEventList.as_view(), name="audit-events"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("fhir", SystemView.as_view()),  # the base, as clients write it without a slash
+    path("fhir/", include("pracops.fhir.urls")),
+    path("api/", include((api_patterns, "api"))),
+    path("health/", health, name="health"),
+]

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
+
+
+class PriorauthConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "priorauth"
+
+    def ready(self) -> None:
+        from priorauth.policies import PolicyFileError, load_at_startup
+
+        # Payer policies are validated once, here: a malformed file stops start-up, naming the
+        # file and the field, rather than failing an evaluation later.
+        try:
+            load_at_startup()
+        except PolicyFileError as error:
+            raise ImproperlyConfigured(f"payer policy: {error}") from None

@@ -1,0 +1,82 @@
+"""A prior authorization's lifecycle: the one place its status changes.
+
+    draft -> needs_documentation <-> ready -> submitted -> pended -> approved | partially_approved | denied
+    denied -> appealed -> (pended | approved | partially_approved | denied)
+    any open state -> cancelled; approved | partially_approved -> expired
+
+Every move is checked against ``TRANSITIONS`` and recorded as a ``StatusChange`` (from, to,
+who, when, why) in the same transaction as the status itself. Callers hold the request's row
+lock (``select_for_update``) so two writers cannot both move it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from priorauth.models import PriorAuthorization, StatusChange
+
+S = PriorAuthorization.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.NEEDS_DOCUMENTATION, S.READY, S.CANCELLED}),
+    S.NEEDS_DOCUMENTATION: frozenset({S.READY, S.CANCELLED}),
+    S.READY: frozenset({S.NEEDS_DOCUMENTATION, S.SUBMITTED, S.CANCELLED}),
+    # A payer may decide at once on submission, or pend first.
+    S.SUBMITTED: frozenset({S.PENDED, S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.CANCELLED}),
+    S.PENDED: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.CANCELLED}),
+    S.DENIED: frozenset({S.APPEALED}),
+    S.PARTIALLY_APPROVED: frozenset({S.APPEALED, S.EXPIRED}),
+    S.APPEALED: frozenset({S.PENDED, S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.EXPIRED}),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+class TransitionNotAllowed(Exception):
+    """A move the lifecycle does not have (e.g. submitting a cancelled request)."""
+
+    def __init__(self, authorization: PriorAuthorization, to: str):
+        self.from_status, self.to_status = authorization.status, to
+        super().__init__(f"a request that is {authorization.get_status_display().lower()} "
+                         f"cannot become {S(to).label.lower()}")
+
+
+def can_move(authorization: PriorAuthorization, to: str) -> bool:
+    return to in TRANSITIONS[authorization.status]
+
+
+def transition(authorization: PriorAuthorization, to: str, *, user=None, agent: str = "", reason: str = "",
+               **fields) -> StatusChange:
+    """Move ``authorization`` to ``to`` and record who (a user, or ``agent`` = system:<what>), when
+    and why; ``fields`` are saved with the status (decision details, dates). Raises
+    TransitionNotAllowed for a move the lifecycle does not have. The reason must not quote
+    patient data: it is shown in the timeline and the audit trail.
+    """
+    to = S(to)
+    if not can_move(authorization, to):
+        raise TransitionNotAllowed(authorization, to)
+    now = timezone.now()
+    with transaction.atomic():
+        change = StatusChange.objects.create(
+            authorization=authorization, from_status=authorization.status, to_status=to, at=now,
+            user=user if user is not None and user.is_authenticated else None,
+            agent=(user.get_username() if user is not None and user.is_authenticated else agent or "system:priorauth"),
+            reason=reason[:500],
+        )
+        authorization.status = to
+        for name, value in fields.items():
+            setattr(authorization, name, value)
+        authorization.save(update_fields=["status", "updated_at", *fields])
+    return change
+
+
+def record_creation(authorization: PriorAuthorization, *, user=None, agent: str = "", reason: str = "") -> StatusChange:
+    """The first line of a new request's timeline (from nothing to draft)."""
+    return StatusChange.objects.create(
+        authorization=authorization, from_status="", to_status=authorization.status,
+        user=user if user is not None and user.is_authenticated else None,
+        agent=(user.get_username() if user is not None and user.is_authenticated else agent or "system:priorauth"),
+        reason=reason[:500],
+    )
