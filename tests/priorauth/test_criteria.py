@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import copy
 import datetime
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from documentation.facts.schema import ClinicalFacts, empty_facts
+from documentation.facts.schema import ClinicalFacts, Finding, Modality, Procedure, RedFlag, Region, empty_facts
 from priorauth.criteria import (
     INSUFFICIENT,
     MET,
@@ -473,7 +474,7 @@ _maybe_percent = st.none() | st.floats(0, 100, allow_nan=False)
 _clinical_facts = st.fixed_dictionaries({
     "note_date": st.none() | st.dates(D(2020, 1, 1), D(2026, 12, 31)).map(D.isoformat),
     "pain": st.fixed_dictionaries({
-        "regions": st.lists(st.sampled_from(["cervical", "thoracic", "lumbar", "sacroiliac", "knee", "other"]),
+        "regions": st.lists(st.sampled_from(get_args(Region)),
                             max_size=3, unique=True),
         "laterality": st.sampled_from([None, "left", "right", "bilateral"]),
         "duration_months": st.none() | st.floats(0, 400, allow_nan=False),
@@ -484,26 +485,24 @@ _clinical_facts = st.fixed_dictionaries({
     "function": st.fixed_dictionaries({"odi_percent": _maybe_percent, "ndi_percent": _maybe_percent,
                                        "adl_limited": st.sampled_from([None, True, False])}),
     "conservative_care": st.lists(st.fixed_dictionaries({
-        "modality": st.sampled_from(["physical_therapy", "nsaid", "opioid", "home_exercise", "gabapentinoid"]),
+        "modality": st.sampled_from(get_args(Modality)),
         "status": st.sampled_from(["completed", "ongoing", "not_done", "planned"]),
         "weeks": _maybe_weeks, "response": st.sampled_from([None, "failed", "partial", "helped", "not_tolerated"]),
         "evidence": _evidence}), max_size=4),
     "imaging": st.lists(st.fixed_dictionaries({
         "modality": st.sampled_from(["mri", "ct", "xray", "ct_myelogram", "emg"]),
-        "region": st.sampled_from([None, "cervical", "thoracic", "lumbar", "sacroiliac"]),
-        "findings": st.lists(st.sampled_from(["disc_herniation", "facet_arthropathy", "normal", "central_stenosis"]),
-                             max_size=2, unique=True),
+        "region": st.none() | st.sampled_from(get_args(Region)),
+        "findings": st.lists(st.sampled_from(get_args(Finding)), max_size=3, unique=True),
         "evidence": _evidence}), max_size=3),
     "prior_procedures": st.lists(st.fixed_dictionaries({
-        "type": st.sampled_from(["epidural_steroid_injection", "medial_branch_block", "radiofrequency_ablation",
-                                 "si_joint_injection", "scs_trial"]),
+        "type": st.sampled_from(get_args(Procedure)),
         "relief_percent": _maybe_percent, "relief_weeks": _maybe_weeks, "evidence": _evidence}), max_size=4),
     "exam": st.fixed_dictionaries({"straight_leg_raise": st.sampled_from([None, "positive", "negative"]),
                                    "si_provocative_positive": st.none() | st.integers(0, 5)}),
     "psych_eval": st.fixed_dictionaries({"done": st.sampled_from([None, True, False]),
                                          "cleared": st.sampled_from([None, True, False])}),
     "red_flags": st.lists(st.fixed_dictionaries({
-        "flag": st.sampled_from(["bowel_bladder_dysfunction", "saddle_anesthesia", "history_of_cancer"]),
+        "flag": st.sampled_from(get_args(RedFlag)),
         "present": st.booleans(), "evidence": _evidence}), max_size=3),
     "anticoagulated": st.sampled_from([None, True, False]),
     "opioid_mme_per_day": st.none() | st.floats(0, 300, allow_nan=False),
