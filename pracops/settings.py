@@ -248,6 +248,14 @@ CELERY_BEAT_SCHEDULE = {
 # built-in priorauth/policies/: a practice adds a payer without code. Comma-separated paths.
 PRIORAUTH_POLICY_DIRS = env.list("PRIORAUTH_POLICY_DIRS", default=[])
 
+# Adapters by name (a PayerProfile names one): dotted paths, so a new channel is a new module.
+PRIORAUTH_PAYER_ADAPTERS = {
+    "pas": "priorauth.payers.pas.PasAdapter",
+    "fax": "priorauth.payers.fax.FaxAdapter",
+}
+# The file outbox the fax adapter writes to; a fax gateway picks the files up from here.
+PRIORAUTH_FAX_OUTBOX = Path(env.str("PRIORAUTH_FAX_OUTBOX", default=str(VAR_DIR / "fax-outbox")))
+
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -291,5 +299,8 @@ LOGGING = {
         "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Lockouts are warnings; its startup banner and per-attempt notes are not worth a line.
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # httpx logs every request's full URL (paths carry ids); pracops.outbound logs host and status.
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
