@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from priorauth.payers.base import SubmissionRequest
+from priorauth.payers.base import RequestedItem, SubmissionRequest
 
 PAS = "http://hl7.org/fhir/us/davinci-pas"
 SD = f"{PAS}/StructureDefinition"
@@ -225,7 +225,7 @@ class _Builder:
             raise IncompleteRequest("a PAS request needs at least one ICD-10-CM diagnosis code")
         return list(dict.fromkeys(codes))
 
-    def _item(self, item, service_request_key: str, diagnoses: int, place_of_service: str) -> dict:
+    def _item(self, item: RequestedItem, service_request_key: str, diagnoses: int, place_of_service: str) -> dict:
         if item.units < 1:
             raise IncompleteRequest(f"item {item.sequence} asks for {item.units} units")
         entry: dict = {

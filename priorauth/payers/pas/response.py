@@ -96,8 +96,9 @@ def decision_from(claim_response: dict, *, items: Sequence[RequestedItem] = (),
     overall_period = claim_response.get("preAuthPeriod") or {}
     overall_number = claim_response.get("preAuthRef") or _extension_value(claim_response, AUTHORIZATION_NUMBER)
 
-    decisions = [_item_decision(item, requested, added, overall_number, overall_period)
-                 for item in claim_response["item"]]
+    read = [_item_decision(item, requested, added, overall_number, overall_period)
+            for item in claim_response["item"]]
+    decisions = [decision for decision, _ in read]
     actions = [d.review_action for d in decisions]
     certified = [d for d in decisions if d.review_action in CERTIFIED | PARTLY_CERTIFIED]
     outcome = _outcome(actions)
@@ -112,7 +113,7 @@ def decision_from(claim_response: dict, *, items: Sequence[RequestedItem] = (),
         approved_codes=list(dict.fromkeys(d.cpt for d in certified if d.cpt)),
         approved_units=sum(d.units for d in certified if d.units is not None) if any(
             d.units is not None for d in certified) else None,
-        reason=_reason(claim_response, decisions),
+        reason=_reason(claim_response, read),
         payer_reference=payer_reference(claim_response),
         claim=claim,
         claim_response=claim_response,
@@ -138,10 +139,11 @@ def _outcome(actions: list[str]) -> str:
 
 
 def _item_decision(item: dict, requested: dict[int, RequestedItem], added: dict[int, dict],
-                   overall_number: str | None, overall_period: dict) -> ItemDecision:
+                   overall_number: str | None, overall_period: dict) -> tuple[ItemDecision, list[str]]:
+    """The item's decision and the payer's words for its reasons."""
     sequence = item.get("itemSequence")
     where = f"ClaimResponse.item[itemSequence={sequence}]"
-    action, number, reasons = _review_action(item.get("adjudication") or [], where)
+    action, number, reasons, reason_words = _review_action(item.get("adjudication") or [], where)
     asked = requested.get(sequence)
     detail = _authorized_detail(item)
     addition = added.get(sequence)
@@ -172,16 +174,16 @@ def _item_decision(item: dict, requested: dict[int, RequestedItem], added: dict[
         period_start=_date((period or {}).get("start"), f"{where} period") if certified else None,
         period_end=_date((period or {}).get("end"), f"{where} period") if certified else None,
         auth_number=(number or overall_number) if certified else None,
-    )
+    ), reason_words
 
 
-def _review_action(adjudications: list[dict], where: str) -> tuple[str, str | None, list[str]]:
-    """(X12 306 code, item review number, reason codes) from the item's reviewAction extension."""
+def _review_action(adjudications: list[dict], where: str) -> tuple[str, str | None, list[str], list[str]]:
+    """(X12 306 code, item review number, reason codes, reason words) from the item's reviewAction."""
     for adjudication in adjudications:
         for extension in adjudication.get("extension") or []:
             if extension.get("url") != REVIEW_ACTION:
                 continue
-            code, number, reasons = None, None, []
+            code, number, reasons, words = None, None, [], []
             for part in extension.get("extension") or []:
                 url = part.get("url")
                 if url in (REVIEW_ACTION_CODE, "code"):
@@ -189,13 +191,18 @@ def _review_action(adjudications: list[dict], where: str) -> tuple[str, str | No
                 elif url == "number":
                     number = part.get("valueString")
                 elif url == "reasonCode":
-                    reasons += _codes(part.get("valueCodeableConcept"))
+                    concept = part.get("valueCodeableConcept") or {}
+                    reasons += _codes(concept)
+                    words += [c["display"] for c in concept.get("coding") or []
+                              if isinstance(c, dict) and isinstance(c.get("display"), str)]
+                    if isinstance(concept.get("text"), str):
+                        words.append(concept["text"])
             if code is None:
                 raise PermanentError(f"{where} has a review action without its code")
             if code not in KNOWN_ACTIONS:
                 raise PermanentError(f"{where} has a review action code that is not an X12 306 code this "
                                      "system reads")
-            return code, number, reasons
+            return code, number, reasons, list(dict.fromkeys(words))
     raise PermanentError(f"{where} has no review action (adjudication.extension reviewAction)")
 
 
@@ -258,20 +265,25 @@ def _date(value: str | None, where: str) -> date | None:
         raise PermanentError(f"{where} is not a date") from None
 
 
-def _reason(claim_response: dict, decisions: list[ItemDecision]) -> str:
+def _reason(claim_response: dict, read: list[tuple[ItemDecision, list[str]]]) -> str:
     """The payer's reasons in plain words: each item's action with its reason codes, then its notes."""
     parts = []
-    for decision in decisions:
-        words = f"item {decision.sequence}"
+    for decision, words in read:
+        text = f"item {decision.sequence}"
         if decision.cpt:
-            words += f" ({decision.cpt})"
-        words += f": {ACTION_WORDS.get(decision.review_action, decision.review_action)} [{decision.review_action}]"
+            text += f" ({decision.cpt})"
+        text += f": {ACTION_WORDS.get(decision.review_action, decision.review_action)} [{decision.review_action}]"
         if decision.reason_codes:
-            words += f", reason {', '.join(decision.reason_codes)}"
-        parts.append(words)
+            text += f", reason {', '.join(decision.reason_codes)}"
+            if words:
+                text += f" ({'; '.join(words)})"
+        parts.append(text)
     text = "; ".join(parts) + "."
     disposition = claim_response.get("disposition")
     notes = [n["text"] for n in claim_response.get("processNote") or [] if isinstance(n.get("text"), str)]
-    for line in ([disposition] if isinstance(disposition, str) and disposition else []) + notes:
-        text += f" {line.strip()}" if line.strip().endswith(".") else f" {line.strip()}."
+    seen = {w for _, words in read for w in words}
+    for line in ([disposition] if isinstance(disposition, str) else []) + notes:
+        line = line.strip()
+        if line and line not in seen:
+            text += f" {line}" if line.endswith(".") else f" {line}."
     return text

@@ -173,3 +173,12 @@ def test_error_messages_never_quote_the_bundle():
         with pytest.raises(PermanentError) as caught:
             read_response(body)
         assert SENTINEL not in str(caught.value)
+
+
+def test_a_reason_codes_own_words_follow_it_once():
+    denied = item(1, "A3", reasons=("0U",))
+    reason = denied["adjudication"][0]["extension"][0]["extension"][-1]["valueCodeableConcept"]
+    reason["coding"][0]["display"] = "Imaging not documented"
+    decision = read_response(response(denied, processNote=[{"number": 1, "text": "Imaging not documented"}]),
+                             items=ASKED[:1])
+    assert decision.reason == "item 1 (64483): not certified [A3], reason 0U (Imaging not documented)."
