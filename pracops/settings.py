@@ -302,5 +302,9 @@ LOGGING = {
         # httpx logs every request's full URL (paths carry ids); pracops.outbound logs host and status.
         "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # PDF rendering (priorauth.packet) logs every step and every font subset at INFO: a hundred
+        # lines per packet, and writing them costs as much as the rendering.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
