@@ -329,3 +329,30 @@ def test_member_id_falls_back_to_the_member_number_identifier():
 
     coverage_fields = {f.label: f.value for f in context.form[0][1].fields}
     assert coverage_fields["Member ID"] == "MBR-77"
+
+
+@pytest.mark.parametrize(("case", "payer", "cpt"), [
+    ("esi", "commercial", "64483"), ("mbb", "medicare", "64493"), ("si", "commercial", "27096"),
+    ("scs", "medicare", "63650"),
+])
+def test_packet_from_the_criteria_engines_evaluation(case, payer, cpt):
+    from priorauth.criteria import NoteFactsInput, evaluate, merge_facts
+
+    inputs = demo_packet_inputs(case)
+    (note,) = inputs["notes"]
+    merged = merge_facts([NoteFactsInput(note=note.key, date=note.date, facts=inputs["facts"])])
+    evaluation = evaluate(payer=payer, cpt=cpt, facts=merged, planned=dt.date(2026, 11, 20)).as_dict()
+    pages = pages_of(render_packet(packet_context(**{**inputs, "evaluation": evaluation, "facts": merged.facts})))
+    checklist = section(pages, "Criteria checklist")
+    labels = {"met": "Met", "not_met": "Not met", "insufficient_documentation": "Insufficient documentation",
+              "not_applicable": "N/A"}
+
+    assert evaluation["criteria"]
+    for criterion in evaluation["criteria"]:
+        assert " ".join(criterion["text"].split()) in checklist
+        assert re.search(re.escape(" ".join(criterion["text"].split())) + r" [✓✗]? ?" + labels[criterion["status"]],
+                         checklist)
+        for evidence in criterion["evidence"]:
+            assert f"“{' '.join(evidence['text'].split())}”" in checklist
+        if criterion["missing"]:
+            assert " ".join(criterion["missing"].split()) in checklist
