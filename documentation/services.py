@@ -13,6 +13,7 @@ from documentation.models import UNFINISHED, NoteFacts, NoteReading
 from documentation.nlp.extract import EXTRACTOR_VERSION, extract_facts
 from documentation.observations import score_observations
 from documentation.selectors import notes_due_for_reading, text_sha256
+from documentation.signals import note_facts_stored
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_many
 from pracops.records.models import DocumentReference
@@ -63,6 +64,8 @@ def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | 
                     defaults={"facts": facts, "text_sha256": digest, "extracted_at": timezone.now()},
                 )
                 _record_scores(document, facts)
+                transaction.on_commit(lambda: note_facts_stored.send(
+                    sender=NoteFacts, document_pk=document.pk, patient_pk=document.patient_id))
             NoteReading.objects.filter(document=document, extractor_version=EXTRACTOR_VERSION).delete()
     except (OperationalError, InterfaceError):
         raise

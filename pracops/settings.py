@@ -229,6 +229,7 @@ FHIR_ASYNC_TIME_LIMIT = env.int("FHIR_ASYNC_TIME_LIMIT", default=660)
 PENDING_WORK_SWEEPS = [
     "pracops.records.tasks.sweep_bundle_submissions",
     "documentation.tasks.sweep_unread_notes",
+    "priorauth.tasks.sweep_prior_authorizations",
 ]
 PENDING_WORK_GRACE_SECONDS = env.int("PENDING_WORK_GRACE_SECONDS", default=300)
 PENDING_WORK_SWEEP_SECONDS = env.int("PENDING_WORK_SWEEP_SECONDS", default=60)
@@ -247,6 +248,19 @@ CELERY_BEAT_SCHEDULE = {
 # Extra folders of payer policy files (<dir>/<payer>/payer.yaml and <policy>.yaml) beside the
 # built-in priorauth/policies/: a practice adds a payer without code. Comma-separated paths.
 PRIORAUTH_POLICY_DIRS = env.list("PRIORAUTH_POLICY_DIRS", default=[])
+# --- Prior authorization workflow (priorauth/services.py) --------------------
+# Requests awaiting a payer are asked about ($inquire) this often; notifications come sooner.
+PRIORAUTH_INQUIRE_SECONDS = env.int("PRIORAUTH_INQUIRE_SECONDS", default=300)
+# Staff are warned this many days before an approval's valid period ends.
+PRIORAUTH_EXPIRY_WARNING_DAYS = env.int("PRIORAUTH_EXPIRY_WARNING_DAYS", default=14)
+# Seconds a payer's API may take to answer one call.
+PRIORAUTH_PAYER_TIMEOUT = env.float("PRIORAUTH_PAYER_TIMEOUT", default=10.0)
+# The secret part of the rest-hook URL payers notify (/priorauth/pas/notifications/<token>/):
+# payers hold no PracOps API token. Empty: the endpoint answers 404.
+PRIORAUTH_NOTIFICATION_TOKEN = env.str("PRIORAUTH_NOTIFICATION_TOKEN", default="" if PRODUCTION else "demo-notifications")
+CELERY_BEAT_SCHEDULE["priorauth-poll-payers"] = {
+    "task": "priorauth.poll_payers", "schedule": PRIORAUTH_INQUIRE_SECONDS}
+CELERY_BEAT_SCHEDULE["priorauth-expire-approvals"] = {"task": "priorauth.expire_approvals", "schedule": 24 * 3600}
 
 # Adapters by name (a PayerProfile names one): dotted paths, so a new channel is a new module.
 PRIORAUTH_PAYER_ADAPTERS = {

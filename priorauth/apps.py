@@ -15,3 +15,5 @@ class PriorauthConfig(AppConfig):
             load_at_startup()
         except PolicyFileError as error:
             raise ImproperlyConfigured(f"payer policy: {error}") from None
+
+        from priorauth import receivers  # noqa: F401 - connects the re-evaluation receivers
