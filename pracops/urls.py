@@ -5,6 +5,7 @@ from pracops.access.api import MeView
 from pracops.audit.api import AuditEventList
 from pracops.fhir.views import SystemView
 from pracops.health import health
+from priorauth.notifications import pas_notification
 
 admin.site.site_header = "PracOps"
 admin.site.site_title = "PracOps"
@@ -21,4 +22,6 @@ urlpatterns = [
     path("fhir/", include("pracops.fhir.urls")),
     path("api/", include((api_patterns, "api"))),
     path("health/", health, name="health"),
+    # Payers' rest-hook notifications: no API token (the secret is in the path; see the view).
+    path("priorauth/pas/notifications/<str:token>/", pas_notification, name="priorauth-pas-notification"),
 ]

@@ -797,3 +797,51 @@ def claim_pending_work(*, now: datetime | None = None) -> tuple[list[int], list[
     """Requests whose submission or packet was asked for and is not done after the grace period."""
     before = (now or timezone.now()) - timedelta(seconds=settings.PENDING_WORK_GRACE_SECONDS)
     return selectors.submissions_pending(before=before), selectors.packets_pending(before=before)
+
+
+# --- Payer notifications (Da Vinci PAS subscriptions) ---------------------------------
+
+PAS_TOPIC = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic"
+_BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
+
+
+def subscribe_payer_notifications(*, profile: PayerProfile, callback_base: str, org_identifier: str = "") -> dict:
+    """Register PracOps' rest-hook endpoint with a PAS payer (a Subscription to the PAS topic for
+    the practice's decisions); the payer's answer. ``callback_base`` is PracOps' public base URL.
+
+    Raises AuthorizationError when the payer is not a PAS payer or no token is configured, and
+    pracops.outbound errors when the payer refuses or cannot be reached.
+    """
+    from django.urls import reverse
+
+    from pracops import outbound
+
+    if profile.adapter != PayerProfile.Adapter.PAS or not profile.endpoint:
+        raise AuthorizationError("only a PAS payer with an endpoint can notify PracOps")
+    if not settings.PRIORAUTH_NOTIFICATION_TOKEN:
+        raise AuthorizationError("set PRIORAUTH_NOTIFICATION_TOKEN before subscribing to payer notifications")
+    if not org_identifier:
+        practice = Organization.objects.filter(kind=Organization.Kind.PROVIDER, active=True).exclude(
+            npi="").order_by("pk").first()
+        if practice is None:
+            raise AuthorizationError("the practice (a provider Organization with an NPI) is not recorded")
+        org_identifier = practice.npi
+    callback = callback_base.rstrip("/") + reverse(
+        "priorauth-pas-notification", kwargs={"token": settings.PRIORAUTH_NOTIFICATION_TOKEN})
+    subscription = {
+        "resourceType": "Subscription",
+        "meta": {"profile": [f"{_BACKPORT}/backport-subscription",
+                             "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-subscription"]},
+        "status": "requested",
+        "reason": "Prior authorization decisions for PracOps",
+        "criteria": PAS_TOPIC,
+        "_criteria": {"extension": [{"url": f"{_BACKPORT}/backport-filter-criteria",
+                                     "valueString": f"org-identifier={org_identifier}"}]},
+        "channel": {
+            "type": "rest-hook", "endpoint": callback, "payload": "application/fhir+json",
+            "_payload": {"extension": [{"url": f"{_BACKPORT}/backport-payload-content", "valueCode": "id-only"}]},
+        },
+    }
+    return outbound.post_json(profile.endpoint.rstrip("/") + "/Subscription", subscription,
+                              timeout=settings.PRIORAUTH_PAYER_TIMEOUT,
+                              headers={"Content-Type": "application/fhir+json"})
