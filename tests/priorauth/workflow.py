@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from documentation.services import extract_note_facts
+from pracops.fhir.mapping import NPI
 from priorauth.models import PayerProfile
 from pracops.records.models import Coverage, DocumentReference, Organization, Patient, ServiceRequest
 from tests.factories import (
@@ -44,7 +45,8 @@ def practice_case(*, policy_key: str | None = "commercial", adapter: str = "pas"
                   coverage_status: str = "active") -> Case:
     """A patient of the practice covered by a payer (with a profile unless policy_key is None)
     and ordered ``cpt``; no notes yet."""
-    OrganizationFactory.create(name="Riverside Interventional Pain")
+    OrganizationFactory.create(name="Riverside Interventional Pain",
+                               identifier=[{"system": NPI, "value": "1245319599"}])
     patient = PatientFactory.create()
     payer = OrganizationFactory.create(payer=True)
     coverage = CoverageFactory.create(patient=patient, payer=payer, status=coverage_status,
