@@ -16,6 +16,10 @@ from priorauth.models import PayerProfile, PriorAuthorization
 from pracops.fhir.mapping import CPT, HCPCS
 from pracops.records.models import Coverage, DocumentReference, Procedure, ServiceRequest
 
+# The LOINC document type prior authorization packets are stored with (see services.PACKET_TYPE):
+# an administrative document, not a note to read facts from.
+PACKET_LOINC = "51851-4"
+
 # Procedure statuses that mean it was done (and counts against an approval and in history).
 PERFORMED = ("completed",)
 
@@ -53,6 +57,7 @@ def note_facts(patient_pk: int):
     from priorauth.criteria import NoteFactsInput
 
     rows = (NoteFacts.objects.filter(document__patient_id=patient_pk, extractor_version=EXTRACTOR_VERSION)
+            .exclude(document__code=PACKET_LOINC)
             .order_by("document__date", "document_id")
             .values_list("document__fhir_id", "document__date", "facts"))
     return [NoteFactsInput(note=fhir_id, date=when.date() if when else None, facts=facts)
@@ -64,7 +69,8 @@ def patient_notes(patient_pk: int) -> QuerySet[DocumentReference]:
     from documentation.nlp.extract import EXTRACTOR_VERSION
 
     return DocumentReference.objects.filter(
-        patient_id=patient_pk, facts__extractor_version=EXTRACTOR_VERSION).order_by("date", "pk")
+        patient_id=patient_pk, facts__extractor_version=EXTRACTOR_VERSION).exclude(code=PACKET_LOINC).order_by(
+        "date", "pk")
 
 
 def procedure_history(patient_pk: int):

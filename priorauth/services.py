@@ -49,7 +49,7 @@ A = SubmissionAttempt.State
 PACKET_ID_SYSTEM = "urn:pracops:prior-authorization"
 # LOINC 51851-4 "Administrative note": a prior authorization packet is an administrative
 # document about the patient's care (not a clinical note, so note reading leaves it alone).
-PACKET_TYPE = {"system": LOINC, "code": "51851-4", "display": "Administrative note"}
+PACKET_TYPE = {"system": LOINC, "code": selectors.PACKET_LOINC, "display": "Administrative note"}
 # The Claim / ClaimResponse pair kept for EHRs carries the same identifier system.
 CLAIM_ID_SYSTEM = PACKET_ID_SYSTEM
 
@@ -607,11 +607,12 @@ def _store_claim_pair(authorization: PriorAuthorization, decision) -> None:
     from pracops.fhir.outcome import FhirError
     from pracops.records.services import store_by_identifier
 
+    local = _local_references(authorization)
     pair = []
     for resource in (decision.claim, decision.claim_response):
         if not resource or resource.get("resourceType") not in KINDS:
             continue
-        resource = {k: v for k, v in resource.items() if k not in ("id", "meta")}
+        resource = _with_local_references({k: v for k, v in resource.items() if k not in ("id", "meta")}, local)
         identifier = {"system": CLAIM_ID_SYSTEM, "value": str(authorization.public_id)}
         resource["identifier"] = [identifier, *[i for i in resource.get("identifier") or []
                                                 if i.get("system") != CLAIM_ID_SYSTEM]]
@@ -624,6 +625,36 @@ def _store_claim_pair(authorization: PriorAuthorization, decision) -> None:
     except (FhirError, ValueError, KeyError) as exc:
         logger.warning("prior authorization pk=%s: the payer's Claim/ClaimResponse were not stored (%s)",
                        authorization.pk, type(exc).__name__)
+
+
+def _local_references(authorization: PriorAuthorization) -> dict[str, str]:
+    """The PAS Bundle's ``urn:uuid`` names of the request's records -> their local references."""
+    from priorauth.payers.pas.bundle import full_url
+
+    order = authorization.service_request
+    records = [authorization.patient, authorization.coverage, authorization.payer, order,
+               authorization.requester or order.requester, authorization.packet,
+               *Organization.objects.filter(kind=Organization.Kind.PROVIDER),
+               *Condition.objects.filter(patient_id=authorization.patient_id)]
+    return {full_url(r.resource_type, r.fhir_id): r.reference for r in records if r is not None}
+
+
+def _with_local_references(value, local: dict[str, str]):
+    """``value`` with the Bundle-internal references made local; one to a record not kept here
+    (a PractitionerRole of the request, the Claim itself) keeps only its words."""
+    if isinstance(value, list):
+        return [_with_local_references(v, local) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _with_local_references(v, local) for k, v in value.items()}
+    reference = out.get("reference")
+    if isinstance(reference, str) and reference.startswith("urn:uuid:"):
+        if reference in local:
+            out["reference"] = local[reference]
+        else:
+            out.pop("reference")
+            out.setdefault("display", "a resource of the prior authorization request")
+    return out
 
 
 def check_status(*, authorization: PriorAuthorization, agent: str = "system:inquire", user=None) -> str:
