@@ -118,7 +118,7 @@ def test_a_503_is_retried_and_the_request_sent_once(live_server, celery_worker, 
         settings.PENDING_WORK_GRACE_SECONDS = 0
         call_command("sweep_pending_work")
 
-    wait_for(lambda: _status(authorization) == S.SUBMITTED, timeout=60)
+    wait_for(lambda: _status(authorization) == S.APPROVED, timeout=60)  # the payer approves at once
     assert _submits_received(authorization) == 1
     states = list(authorization.attempts.order_by("pk").values_list("state", flat=True))
     assert states == [A.FAILED, A.SENT]
@@ -160,7 +160,7 @@ def test_a_duplicate_delivery_of_the_task_sends_once(live_server, monkeypatch):
 
     assert (first, second) == ("sent", "already sent")
     assert _submits_received(authorization) == 1
-    assert _status(authorization) == S.SUBMITTED
+    assert _status(authorization) == S.APPROVED
 
 
 def test_a_send_left_unfinished_that_never_reached_the_payer_is_sent_once(live_server, monkeypatch):
