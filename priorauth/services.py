@@ -419,7 +419,8 @@ def send_submission(*, authorization_pk: int, agent: str = "system:submit") -> s
             try:
                 outcome = _send_claimed(claimed, agent=agent)
             except TransientError as exc:
-                _attempt_failed(claimed, error=f"{type(exc).__name__}: {exc}"[:500])
+                prefix = "" if getattr(exc, "maybe_delivered", True) else NOT_DELIVERED
+                _attempt_failed(claimed, error=f"{prefix}{type(exc).__name__}: {exc}"[:500])
                 raise
             except PermanentError as exc:
                 _attempt_refused(claimed, error=str(exc)[:500], agent=agent)
@@ -448,8 +449,11 @@ def _claim_send(authorization_pk: int) -> _Send | str:
             authorization.submit_requested_at = None
             authorization.save(update_fields=["problem", "submit_requested_at", "updated_at"])
             return "no payer profile"
+        # Fresh: no earlier attempt may have reached the payer (refused ones were answered,
+        # undelivered ones never left or the payer said it had none).
         fresh = live is None and not authorization.attempts.filter(
-            purpose=SubmissionAttempt.Purpose.REQUEST).exists()
+            purpose=SubmissionAttempt.Purpose.REQUEST).exclude(state=A.REFUSED).exclude(
+            state=A.FAILED, error__startswith=NOT_DELIVERED).exists()
         stale = live is not None
         if live is None:
             live = SubmissionAttempt.objects.create(authorization=authorization, channel=profile.adapter,
@@ -481,6 +485,8 @@ def _send_lock(attempt_pk: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_SPACE, attempt_pk % 2**31])
 
 
+# An attempt's error starting with this certainly did not reach the payer: no need to ask first.
+NOT_DELIVERED = "not delivered: "
 _LOCK_SPACE = 0x5041  # "PA": prior authorization sends, apart from any other advisory lock
 
 
@@ -507,7 +513,7 @@ def _send_claimed(claimed: _Send, *, agent: str) -> str:
             return "found at payer"
         if claimed.stale:
             # The payer never got the dead worker's attempt: it failed; the next loop sends in a new one.
-            _attempt_failed(claimed, error="the payer does not have the request: sending again")
+            _attempt_failed(claimed, error=f"{NOT_DELIVERED}the payer does not have the request: sending again")
             return "resend"
     receipt = adapter.submit(claimed.request, claimed.endpoint)
     _record_sent(claimed, receipt, agent=agent)
