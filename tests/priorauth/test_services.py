@@ -123,7 +123,11 @@ def test_the_order_s_own_insurance_is_the_coverage_used():
     assert selectors.active_coverage(patient_pk=case.patient.pk, on=date(2026, 11, 20)) != case.coverage
 
 
-def test_a_new_note_re_evaluates_the_patients_open_requests(django_capture_on_commit_callbacks):
+def test_a_new_note_re_evaluates_the_patients_open_requests(django_capture_on_commit_callbacks, monkeypatch):
+    from priorauth.tasks import reevaluate_patient_task
+
+    # The task runs here whether or not a broker is configured (the receiver -> task -> service chain).
+    monkeypatch.setattr(reevaluate_patient_task, "delay", lambda *args: reevaluate_patient_task.apply(args=args))
     case = practice_case()
     add_note(case.patient, THIN_ESI_NOTE, date="2026-11-01T10:00:00Z")
     authorization = services.create_authorization(service_request=case.order, user=None)
