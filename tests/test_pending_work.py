@@ -48,4 +48,5 @@ def test_beat_runs_the_sweep_every_minute():
     entry = app.conf.beat_schedule["sweep-pending-work"]
 
     assert entry["schedule"] == 60
-    assert app.tasks[entry["task"]].apply().get() == {"sweep_bundle_submissions": 0, "sweep_unread_notes": 0}
+    assert app.tasks[entry["task"]].apply().get() == {
+        "sweep_bundle_submissions": 0, "sweep_unread_notes": 0, "sweep_prior_authorizations": 0}
