@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "priorauth",
     "documentation",
     "billing",
+    "sandbox.payer",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,20 @@ PRIORAUTH_PAYER_ADAPTERS = {
 }
 # The file outbox the fax adapter writes to; a fax gateway picks the files up from here.
 PRIORAUTH_FAX_OUTBOX = Path(env.str("PRIORAUTH_FAX_OUTBOX", default=str(VAR_DIR / "fax-outbox")))
+
+# --- Sandbox payer (sandbox/payer) -------------------------------------------
+# A Da Vinci PAS endpoint standing for a payer's server, for the demo and the tests; never
+# mounted in production unless PRACOPS_SANDBOX_PAYER says so.
+SANDBOX_PAYER_ENABLED = env.bool("PRACOPS_SANDBOX_PAYER", default=not PRODUCTION)
+# Rules loaded by `manage.py sandbox_payer_rules` when given no file (see that command).
+SANDBOX_PAYER_RULES: list[dict] = []
+# How long a rest-hook notification may take before it counts as failed (seconds).
+SANDBOX_PAYER_NOTIFY_TIMEOUT = env.float("PRACOPS_SANDBOX_PAYER_NOTIFY_TIMEOUT", default=5.0)
+SANDBOX_PAYER_DECIDE_SECONDS = env.int("PRACOPS_SANDBOX_PAYER_DECIDE_SECONDS", default=30)
+if SANDBOX_PAYER_ENABLED:
+    CELERY_BEAT_SCHEDULE["sandbox-payer-decide-due-claims"] = {
+        "task": "sandbox.payer.tasks.decide_due_claims", "schedule": SANDBOX_PAYER_DECIDE_SECONDS,
+    }
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -25,3 +26,7 @@ urlpatterns = [
     # Payers' rest-hook notifications: no API token (the secret is in the path; see the view).
     path("priorauth/pas/notifications/<str:token>/", pas_notification, name="priorauth-pas-notification"),
 ]
+
+if settings.SANDBOX_PAYER_ENABLED:
+    # The sandbox payer stands for a payer's server: outside the API, no PracOps token.
+    urlpatterns.append(path("sandbox/payer/fhir/", include("sandbox.payer.urls")))
