@@ -96,3 +96,50 @@ def review_action(item: dict) -> dict:
                 elif part["url"] == "reasonCode":
                     found["reasons"].append(part["valueCodeableConcept"]["coding"][0]["code"])
     return found
+
+
+class Receiver:
+    """A small local HTTP server standing for the provider's rest-hook endpoint."""
+
+    def __init__(self, status: int = 200):
+        import http.server
+        import threading
+
+        self.received: list[dict] = []
+        self.status = status
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                receiver.received.append({"path": self.path, "headers": dict(self.headers),
+                                          "body": json.loads(self.rfile.read(length) or b"null")})
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def subscription_for(endpoint: str, name: str = "PAS_Subscription_example_v221_good.json", **channel) -> dict:
+    subscription = pas_fixture(name)
+    subscription["channel"]["endpoint"] = endpoint
+    subscription["channel"].update(channel)
+    return subscription
