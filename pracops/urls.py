@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("fhir", SystemView.as_view()),  # the base, as clients write it without a slash
     path("fhir/", include("pracops.fhir.urls")),
+    path("api/prior-authorizations/", include("priorauth.urls")),
     path("api/", include((api_patterns, "api"))),
     path("health/", health, name="health"),
     # Payers' rest-hook notifications: no API token (the secret is in the path; see the view).
