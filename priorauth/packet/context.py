@@ -9,6 +9,7 @@ A value the inputs do not hold is None here and a blank line on paper: never a g
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -449,7 +450,8 @@ def _basis_value(value: object) -> str:
 
 
 def _basis_label(path: str) -> str:
-    return path.rsplit(".", 1)[-1].replace("_", " ")
+    """"pain.duration_months" -> "duration months"; "conservative_care[0]" -> "conservative care"."""
+    return re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1]).replace("_", " ")
 
 
 def _checklist_item(criterion: Mapping, notes_by_key: Mapping[str, PacketNote]) -> ChecklistItem:

@@ -356,3 +356,13 @@ def test_packet_from_the_criteria_engines_evaluation(case, payer, cpt):
             assert f"“{' '.join(evidence['text'].split())}”" in checklist
         if criterion["missing"]:
             assert " ".join(criterion["missing"].split()) in checklist
+
+
+def test_checklist_names_the_facts_a_status_rests_on_in_words():
+    inputs = demo_packet_inputs("esi")
+    inputs["evaluation"]["criteria"][3]["facts"] = {
+        "conservative_care[0]": {"modality": "physical_therapy", "weeks": 6, "response": "failed"}}
+    (item,) = [i for i in packet_context(**inputs).checklist if i.id == "conservative_care"]
+
+    assert [(f.label, f.value) for f in item.basis] == [
+        ("conservative care", "modality: physical therapy; weeks: 6; response: failed")]
