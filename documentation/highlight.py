@@ -22,7 +22,13 @@ def evidence_spans(facts: dict) -> list[tuple[int, int, str]]:
 
 def highlight(text: str, facts: dict) -> SafeString:
     """The note with each evidence span in a <mark> titled with the facts it supports."""
-    spans = [(s, e, w) for s, e, w in evidence_spans(facts) if 0 <= s < e <= len(text)]
+    return highlight_spans(text, evidence_spans(facts))
+
+
+def highlight_spans(text: str, spans: list[tuple[int, int, str]]) -> SafeString:
+    """The note, escaped, with each (start, end, what) span in a <mark> titled with what it
+    supports; spans outside the text are left out (a note changed since it was read)."""
+    spans = sorted((s, e, w) for s, e, w in spans if 0 <= s < e <= len(text))
     # Overlapping spans merge into one mark naming every fact.
     merged: list[list] = []
     for start, end, what in spans:

@@ -62,3 +62,29 @@ def may_see_evidence(user) -> bool:
     """Whether the criteria's evidence (quotes from the notes) may be shown: only to those who may
     read the notes themselves (billing may not: minimum necessary)."""
     return allowed(user, "read", "DocumentReference")
+
+
+# --- The admin (the front-office worklist) ------------------------------------------
+# role -> {model name: admin actions}, handed to ``pracops.access.roles.ensure_roles`` from
+# ``PriorauthConfig.ready``: front office works requests (view, change: the worklist's actions)
+# and starts them from an order (add); clinicians read them; billing reads the approvals and
+# keeps the payers' set-up (as it keeps the payer records).
+ADMIN_GRANTS: dict[str, dict[str, frozenset[str]]] = {
+    "front_office": {"priorauthorization": frozenset({"view", "add", "change"}),
+                     "payerprofile": frozenset({"view", "add", "change"})},
+    "clinician": {"priorauthorization": frozenset({"view"})},
+    "billing": {"priorauthorization": frozenset({"view"}), "payerprofile": frozenset({"view", "add", "change"})},
+}
+
+
+def register_admin_grants() -> None:
+    from pracops.access.roles import grant_admin_permissions
+
+    for role, models in ADMIN_GRANTS.items():
+        grant_admin_permissions(role, {("priorauth", f"{action}_{model}")
+                                       for model, actions in models.items() for action in actions})
+
+
+def sees_approvals_only(user) -> bool:
+    """True for a user whose only way in is billing: the worklist shows them the approvals."""
+    return statuses_visible_to(user) is not None

@@ -7,6 +7,7 @@ class PriorauthConfig(AppConfig):
     name = "priorauth"
 
     def ready(self) -> None:
+        from priorauth.access import register_admin_grants
         from priorauth.policies import PolicyFileError, load_at_startup
 
         # Payer policies are validated once, here: a malformed file stops start-up, naming the
@@ -17,3 +18,5 @@ class PriorauthConfig(AppConfig):
             raise ImproperlyConfigured(f"payer policy: {error}") from None
 
         from priorauth import receivers  # noqa: F401 - connects the re-evaluation receivers
+        # The roles' admin permissions on the worklist, written by ensure_roles after migrate.
+        register_admin_grants()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from django.contrib.auth.models import Group, Permission
 
@@ -38,6 +38,19 @@ GRANTS: dict[str, dict[str, frozenset[str]]] = {
 
 # Types outside the records registry that roles still govern.
 _OTHER_TYPE_GROUPS = {"AuditEvent": frozenset({"audit"})}
+
+# Admin permissions on models that are not records (a domain app's own tables, e.g. the prior
+# authorization worklist), registered by the app that owns them from its AppConfig.ready():
+# role -> {(app_label, codename)}. pracops imports no domain app; they come to it.
+_APP_ADMIN_PERMISSIONS: dict[str, set[tuple[str, str]]] = {}
+
+
+def grant_admin_permissions(role: str, permissions: Iterable[tuple[str, str]]) -> None:
+    """Give ``role`` these admin permissions ((app_label, codename) pairs) from the next
+    ``ensure_roles`` on. Raises ValueError for a role the table does not have."""
+    if role not in GRANTS:
+        raise ValueError(f"unknown role {role!r}; roles: {', '.join(GRANTS)}")
+    _APP_ADMIN_PERMISSIONS.setdefault(role, set()).update(permissions)
 
 
 def role_table() -> dict[str, dict[str, frozenset[str]]]:
@@ -169,6 +182,7 @@ def ensure_roles() -> None:
         if any(t == "Patient" for t in grants):
             # A patient's page lists its identifiers.
             codenames.add(("records", "view_resourceidentifier"))
+        codenames |= _APP_ADMIN_PERMISSIONS.get(role, set())
         perms = [
             p for p in Permission.objects.select_related("content_type").filter(
                 codename__in={c for _, c in codenames}

@@ -53,9 +53,14 @@ class AuditedAdminMixin:
             patient = self.patient_id_of(obj)
         record_access(
             user=request.user, source="admin", action=action, resource_type=resource_type,
-            resource_id=getattr(obj, "fhir_id", "") if obj is not None else "", patient_id=patient,
+            resource_id=self.resource_id_of(obj) if obj is not None else "", patient_id=patient,
             request=request, **extra,
         )
+
+    def resource_id_of(self, obj) -> str:
+        """The id the audit trail names a row by: a record's FHIR id (others override: their
+        exposed id, never a patient identifier)."""
+        return getattr(obj, "fhir_id", "")
 
     def patient_id_of(self, obj) -> str:
         if getattr(obj, "resource_type", "") == "Patient":
@@ -72,7 +77,8 @@ class AuditedAdminMixin:
             shown, patients = [], []
             cl = (getattr(response, "context_data", None) or {}).get("cl")
             if cl is not None:
-                shown = [f"{getattr(o, 'resource_type', '')}/{getattr(o, 'fhir_id', o.pk)}" for o in cl.result_list]
+                resource_type = getattr(self.model, "resource_type", self.model.__name__)
+                shown = [f"{resource_type}/{self.resource_id_of(o) or o.pk}" for o in cl.result_list]
                 # Each list's patient is select_related, so this costs no query per row.
                 patients = [self.patient_id_of(o) for o in cl.result_list]
             self._audit(request, "E", query=request.META.get("QUERY_STRING", ""), entities=shown,
@@ -114,14 +120,14 @@ class AuditedAdminMixin:
 
     def delete_model(self, request, obj):
         patient = self.patient_id_of(obj)
-        fhir_id = getattr(obj, "fhir_id", "")
+        fhir_id = self.resource_id_of(obj)
         super().delete_model(request, obj)
         record_access(user=request.user, source="admin", action="D",
                       resource_type=getattr(self.model, "resource_type", self.model.__name__),
                       resource_id=fhir_id, patient_id=patient, request=request)
 
     def delete_queryset(self, request, queryset):
-        doomed = [(getattr(o, "fhir_id", ""), self.patient_id_of(o)) for o in queryset]
+        doomed = [(self.resource_id_of(o), self.patient_id_of(o)) for o in queryset]
         super().delete_queryset(request, queryset)
         for fhir_id, patient in doomed:
             record_access(user=request.user, source="admin", action="D",
