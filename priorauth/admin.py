@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -77,7 +78,8 @@ def _label(authorization: PriorAuthorization) -> str:
 
 
 def _fact_words(path: str) -> str:
-    return path.replace(".", " › ").replace("_", " ")
+    # "imaging[0].modality" reads "imaging › modality": list positions mean nothing to staff.
+    return re.sub(r"\[\d+\]", "", path).replace(".", " › ").replace("_", " ")
 
 
 def _value_words(value) -> str:
@@ -225,7 +227,7 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Patient", ordering="patient__family")
     def patient_column(self, obj):
-        return format_html("{}<br><small>MRN {}</small>", str(obj.patient), obj.patient.mrn or "—")
+        return format_html('{}<br><small class="pa-mrn">MRN {}</small>', str(obj.patient), obj.patient.mrn or "—")
 
     @admin.display(description="Payer", ordering="payer__name")
     def payer_column(self, obj):
@@ -247,7 +249,7 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return format_html('<span class="{}" title="{}">{}</span>', "pa-overdue" if overdue else "pa-due",
                            _when(obj.decision_due_at), words)
 
-    @admin.display(description="Problem / to do")
+    @admin.display(description="To do", empty_value="")
     def problem_column(self, obj):
         if obj.problem:
             return format_html('<span class="pa-problem">{}</span>', obj.problem)
@@ -255,8 +257,6 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
             open_items = [c for c in (obj.evaluation or {}).get("criteria", [])
                           if c.get("status") in ("not_met", "insufficient_documentation")]
             return f"{len(open_items)} item{'s' if len(open_items) != 1 else ''} to document"
-        if obj.status == S.READY:
-            return "Ready: submit it"
         return ""
 
     # --- The list page ---
@@ -442,10 +442,15 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
             ("Decision due", due),
         ]
         if obj.submitted_at:
-            rows.append(("Sent", f"{_when(obj.submitted_at)} by {obj.channel or '—'}"
+            rows.append(("Sent", f"{_when(obj.submitted_at)} by {CHANNELS.get(obj.channel, obj.channel or '—')}"
                                  + (f", payer's tracking number {obj.payer_reference}" if obj.payer_reference else "")))
-        if obj.policy_id:
-            rows.append(("Payer policy", f"{obj.policy_id} ({obj.policy_key})"))
+        policy = (obj.coverage_information or {}).get("policy") or {}
+        if policy.get("name"):
+            rows.append(("Payer policy", " — ".join(p for p in (policy["name"], policy.get("citation"),
+                                                               policy.get("version") and f"version {policy['version']}")
+                                                    if p)))
+        elif obj.policy_id:
+            rows.append(("Payer policy", obj.policy_id))
         if obj.evaluated_at:
             rows.append(("Last evaluated", _when(obj.evaluated_at)))
         return rows
@@ -569,6 +574,7 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:priorauth_priorauthorization_change", args=[authorization.pk]))
 
 
+CHANNELS = {"pas": "Da Vinci PAS (the payer's FHIR API)", "fax": "fax"}
 # X12 306 review actions, in the words the payer means.
 REVIEW_ACTIONS = {"A1": "Certified in total", "A2": "Certified, partial", "A3": "Not certified",
                   "A4": "Pended", "A6": "Modified", "C": "Cancelled", "CT": "Contact payer", "NA": "No action required"}

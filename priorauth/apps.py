@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 class PriorauthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "priorauth"
+    verbose_name = "Prior authorization"
 
     def ready(self) -> None:
         from priorauth.access import register_admin_grants
