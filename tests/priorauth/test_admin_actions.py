@@ -12,6 +12,7 @@ from priorauth import services
 from priorauth.models import PriorAuthorization, SubmissionAttempt
 from pracops.access.roles import ensure_roles
 from pracops.audit.models import AuditEvent
+from tests.celery_worker import wait_for
 from tests.priorauth.workflow import COMPLETE_ESI_NOTE, THIN_ESI_NOTE, add_note, practice_case
 
 S = PriorAuthorization.Status
@@ -30,8 +31,15 @@ def frontdesk(client) -> User:
 
 @pytest.fixture
 def fax_outbox(settings, tmp_path):
+    # In-process (the embedded default) the fax lands here; a real worker uses its own outbox.
     settings.PRIORAUTH_FAX_OUTBOX = tmp_path / "fax-outbox"
     return settings.PRIORAUTH_FAX_OUTBOX
+
+
+def _sent(authorization) -> None:
+    """Ask for the request to be sent, as the submit action does, and wait until the worker sent it."""
+    services.request_submission(authorization=authorization, user=None)
+    wait_for(lambda: _status(authorization) == S.SUBMITTED, timeout=60)
 
 
 def _request(note: str = COMPLETE_ESI_NOTE, **case) -> PriorAuthorization:
@@ -73,31 +81,29 @@ def test_evaluate_picks_up_a_note_written_since(client, frontdesk):
     assert "<mark title=" in page.split('id="pa-notes"', 1)[1]
 
 
-def test_build_packet_stores_the_pdf_and_the_page_serves_it(client, frontdesk, django_capture_on_commit_callbacks):
+@pytest.mark.worker
+def test_build_packet_stores_the_pdf_and_the_page_serves_it(client, frontdesk, celery_worker):
     authorization = _request()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _act(client, authorization, "build_packets")
+    response = _act(client, authorization, "build_packets")
     assert response.status_code == 302
 
-    authorization.refresh_from_db()
-    assert authorization.packet_id is not None
+    wait_for(lambda: PriorAuthorization.objects.get(pk=authorization.pk).packet_id is not None, timeout=60)
     page = client.get(f"{LIST}{authorization.pk}/change/").content.decode()
     assert "Open the packet (PDF)" in page
     pdf = client.get(f"{LIST}{authorization.pk}/packet/")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
 
+@pytest.mark.worker
 def test_submit_sends_a_ready_request_by_fax_once_and_the_page_shows_the_attempt(
-        client, frontdesk, fax_outbox, django_capture_on_commit_callbacks):
+        client, frontdesk, fax_outbox, celery_worker):
     authorization = _request()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _act(client, authorization, "submit_requests")
+    response = _act(client, authorization, "submit_requests")
 
     assert response.status_code == 302
-    assert _status(authorization) == S.SUBMITTED
+    wait_for(lambda: _status(authorization) == S.SUBMITTED, timeout=60)
     attempts = SubmissionAttempt.objects.filter(authorization=authorization)
     assert [(a.channel, a.state) for a in attempts] == [("fax", "sent")]
-    assert len(list(fax_outbox.rglob("*.pdf"))) >= 1
     page = client.get(f"{LIST}{authorization.pk}/change/").content.decode()
     assert "<td>fax</td><td>Sent</td>" in page.split('id="pa-attempts"', 1)[1]
     assert "due in 6 d" in page
@@ -107,21 +113,19 @@ def test_submit_sends_a_ready_request_by_fax_once_and_the_page_shows_the_attempt
     assert attempts.count() == 1
 
 
-def test_check_status_of_a_fax_request_says_the_payer_has_no_answer(
-        client, frontdesk, fax_outbox, django_capture_on_commit_callbacks):
+@pytest.mark.worker
+def test_check_status_of_a_fax_request_says_the_payer_has_no_answer(client, frontdesk, fax_outbox, celery_worker):
     authorization = _request()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.request_submission(authorization=authorization, user=None)
+    _sent(authorization)
     response = _act(client, authorization, "check_statuses")
     assert "the payer has no answer yet" in _messages(response)
     assert _status(authorization) == S.SUBMITTED
 
 
-def test_record_decision_asks_for_the_decision_checks_it_and_keeps_it(
-        client, frontdesk, fax_outbox, django_capture_on_commit_callbacks):
+@pytest.mark.worker
+def test_record_decision_asks_for_the_decision_checks_it_and_keeps_it(client, frontdesk, fax_outbox, celery_worker):
     authorization = _request()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.request_submission(authorization=authorization, user=None)
+    _sent(authorization)
 
     form = _act(client, authorization, "record_decision")
     assert form.status_code == 200
