@@ -31,6 +31,7 @@ from django.utils.html import format_html
 from documentation.highlight import highlight_spans
 from priorauth.access import sees_approvals_only
 from priorauth.models import PayerProfile, PriorAuthorization
+from pracops.access.roles import allowed
 from pracops.audit.admin import AuditedAdminMixin
 from pracops.audit.services import record_access
 from pracops.records.admin import ServiceRequestAdmin
@@ -400,13 +401,16 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         obj = PriorAuthorization.objects.select_related(
             "patient", "coverage", "payer", "requester", "service_request", "packet").get(pk=obj.pk)
         evaluation = obj.evaluation or {}
-        notes = self._notes_with_evidence(obj, evaluation)
+        # Quotes from the notes are shown only to those who may read the notes (billing may not:
+        # minimum necessary); they still see each criterion and what is missing.
+        show_evidence = allowed(request.user, "read", "DocumentReference")
+        notes = self._notes_with_evidence(obj, evaluation) if show_evidence else {}
         return {
             "pa": obj,
             "summary": self._summary(obj),
             "evaluation_reason": evaluation.get("reason", ""),
-            "checklist": self._checklist(evaluation, notes),
-            "notes": list(notes.values()),
+            "checklist": self._checklist(evaluation, notes, show_evidence=show_evidence),
+            "notes": list(notes.values()), "show_evidence": show_evidence,
             "decision": self._decision(obj),
             "packet_url": (reverse("admin:priorauth_priorauthorization_packet", args=[obj.pk])
                            if obj.packet_id else ""),
@@ -475,18 +479,19 @@ class PriorAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         } for document in documents}
 
     @staticmethod
-    def _checklist(evaluation: dict, notes: dict[str, dict]) -> list[dict]:
+    def _checklist(evaluation: dict, notes: dict[str, dict], *, show_evidence: bool) -> list[dict]:
         rows = []
         for criterion in evaluation.get("criteria", []):
             icon, words, css = CRITERION_STATUS.get(criterion.get("status"), ("•", criterion.get("status", ""), ""))
             evidence = []
-            for span in criterion.get("evidence") or []:
+            for span in (criterion.get("evidence") or []) if show_evidence else []:
                 note = notes.get(str(span.get("note", "")))
                 evidence.append({"text": span.get("text", ""), "anchor": note["anchor"] if note else "",
                                  "note": f"{note['title']}, {note['date']}" if note else "a note no longer on file"})
             rows.append({"icon": icon, "status": words, "css": css, "text": criterion.get("text", ""),
                          "missing": criterion.get("missing") or "", "evidence": evidence,
-                         "facts": [(_fact_words(p), _value_words(v)) for p, v in (criterion.get("facts") or {}).items()]})
+                         "facts": [(_fact_words(p), _value_words(v)) for p, v in (criterion.get("facts") or {}).items()]
+                         if show_evidence else []})
         return rows
 
     @staticmethod

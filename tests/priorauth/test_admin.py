@@ -342,14 +342,17 @@ def test_a_clinician_reads_the_worklist_and_a_page_but_has_no_actions(client):
     assert authorization.status == S.READY
 
 
-def test_billing_sees_the_approvals_only(client):
+def test_billing_sees_the_approvals_only_without_the_notes(client):
     sign_in(client, "billing")
-    approved = make_request(status=S.APPROVED, family="Approvedone")
+    approved = make_request(status=S.APPROVED, family="Approvedone", with_note=True)
     pending = make_request(status=S.READY, family="Readyone")
     found = rows(client.get(LIST).content.decode())
     assert len(found) == 1 and "Approvedone" in found[0]
     assert client.get(f"{LIST}{pending.pk}/change/").status_code == 302  # not found for billing: back to the list
-    assert client.get(f"{LIST}{approved.pk}/change/").status_code == 200
+    page = _page(client, approved)
+    assert "AUTH-77" in page and "At least 4 weeks of conservative care failed" in page
+    # Minimum necessary: billing may not read notes, so no quotes from them.
+    assert QUOTE_PT not in page and 'id="pa-notes"' not in page and "<mark" not in page
 
 
 def test_an_auditor_may_not_open_the_worklist(client):
