@@ -19,14 +19,23 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="do not create or print logins")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where PracOps will be served")
 
-    @transaction.atomic
     def handle(self, *args, quiet_logins: bool = False, base_url: str = "http://127.0.0.1:8000", **options):
-        ensure_roles()
-        summary = import_bundle(demo_bundle(), system="load_demo")
+        with transaction.atomic():
+            ensure_roles()
+            summary = import_bundle(demo_bundle(), system="load_demo")
         created = sum(summary.created.values())
         self.stdout.write(f"Demo practice: {summary.stored} records ({created} new).")
+        # Each of its steps is a transaction of its own (and it sends requests to the sandbox payer).
+        from priorauth.demo import load_prior_authorizations
+
+        self.stdout.write("Prior authorizations:")
+        load_prior_authorizations(base_url=base_url, say=self.stdout.write)
         if quiet_logins:
             return
+        with transaction.atomic():
+            self._logins(base_url)
+
+    def _logins(self, base_url: str) -> None:
         password = secrets.token_urlsafe(12)
         admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@example.org"})
         admin.is_staff = admin.is_superuser = True
