@@ -75,6 +75,17 @@ def _send_in_process(authorization: PriorAuthorization) -> None:
 
     from pracops import outbound
 
-    with outbound.use_transport(httpx.WSGITransport(app=WSGIHandler())):
-        services.request_submission(authorization=authorization, agent="system:load_demo")
-        services.send_submission(authorization_pk=authorization.pk, agent="system:load_demo")
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    # As Django's test client does: the in-process "server" must not close this command's
+    # database connection at the end of each request it serves.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with outbound.use_transport(httpx.WSGITransport(app=WSGIHandler())):
+            services.request_submission(authorization=authorization, agent="system:load_demo")
+            services.send_submission(authorization_pk=authorization.pk, agent="system:load_demo")
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
