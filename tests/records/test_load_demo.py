@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from knox.models import AuthToken
 
+from priorauth.models import PriorAuthorization, StatusChange
 from pracops.records import models
 from pracops.records.registry import KINDS
 
@@ -45,7 +46,13 @@ def test_load_demo_stores_the_demo_practice():
     counts = {name: kind.model.objects.count() for name, kind in KINDS.items()}
     assert counts == {
         "Organization": 3, "Practitioner": 1, "Patient": 4, "Coverage": 4, "Encounter": 4, "Condition": 4,
-        "Procedure": 0, "ServiceRequest": 4, "Observation": 4, "DocumentReference": 4, "Claim": 0, "ClaimResponse": 0,
+        "Procedure": 0, "ServiceRequest": 4,
+        # The notes' pain and function scores, read from the notes (documentation.observations).
+        "Observation": 10,
+        # Four notes and the four orders' prior authorization packets.
+        "DocumentReference": 8,
+        # The two requests sent to the sandbox payer: the Claim / ClaimResponse pair of each.
+        "Claim": 2, "ClaimResponse": 2,
     }
     alvarez = models.Patient.objects.get(mrn="RIP-1000")
     assert (alvarez.family, alvarez.given, str(alvarez.birth_date)) == ("Alvarez", "Maria", "1961-04-12")
@@ -57,14 +64,34 @@ def test_load_demo_stores_the_demo_practice():
     assert models.Organization.objects.get(kind="prov").npi == "1245319599"
 
 
+def test_the_four_demo_orders_are_prior_authorizations_in_the_states_their_notes_and_the_payer_give():
+    load_demo("--quiet-logins")
+
+    statuses = dict(PriorAuthorization.objects.values_list("cpt", "status"))
+    assert statuses == {"64483": "ready", "63650": "needs_documentation", "27096": "pended", "64493": "approved"}
+    for authorization in PriorAuthorization.objects.all():
+        assert authorization.packet.resource["content"][0]["attachment"]["contentType"] == "application/pdf"
+    approved = PriorAuthorization.objects.get(cpt="64493")
+    assert approved.auth_number and approved.valid_until and approved.approved_units == 1
+    pended = PriorAuthorization.objects.get(cpt="27096")
+    assert pended.payer_reference and pended.decision_due_at and not pended.overdue
+    missing = [c["missing"] for c in PriorAuthorization.objects.get(cpt="63650").evaluation["criteria"]
+               if c["status"] == "insufficient_documentation"]
+    assert len(missing) == 2
+
+
 def test_load_demo_twice_creates_nothing_new():
     load_demo("--quiet-logins")
     first = everything_stored()
+    requests = sorted(PriorAuthorization.objects.values_list("cpt", "status", "packet_id"))
+    changes = StatusChange.objects.count()
 
     output = load_demo("--quiet-logins")
 
     assert "Demo practice: 32 records (0 new)." in output
     assert everything_stored() == first  # not one record added or given a new version
+    assert sorted(PriorAuthorization.objects.values_list("cpt", "status", "packet_id")) == requests
+    assert StatusChange.objects.count() == changes
 
 
 def test_load_demo_with_logins_twice_keeps_one_admin_and_one_front_office_user():
