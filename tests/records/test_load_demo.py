@@ -59,7 +59,7 @@ def test_load_demo_stores_the_demo_practice():
     order = models.ServiceRequest.objects.get(patient=alvarez)
     assert (order.code, order.laterality, order.spinal_levels) == ("64483", "left", ["L4-L5"])
     assert order.requester.npi == "1234567893"
-    note = models.DocumentReference.objects.get(patient=alvarez)
+    note = models.DocumentReference.objects.get(patient=alvarez, code="11488-4")  # the note, not its packet
     assert note.text.startswith("Low back pain radiating to the left leg")
     assert models.Organization.objects.get(kind="prov").npi == "1245319599"
 
