@@ -80,3 +80,34 @@ def record_creation(authorization: PriorAuthorization, *, user=None, agent: str 
         agent=(user.get_username() if user is not None and user.is_authenticated else agent or "system:priorauth"),
         reason=reason[:500],
     )
+
+
+def transition_many(moves, *, user=None, agent: str = "", update_fields=()) -> list[StatusChange]:
+    """``transition`` for many requests at once: ``moves`` is a sequence of (authorization, to,
+    reason). Every move is checked first (TransitionNotAllowed before anything is written); then
+    one bulk insert of the StatusChanges and one bulk update of the rows (status, updated_at and
+    ``update_fields``, which the caller has already set on each instance). Callers hold the rows'
+    locks, as for ``transition``.
+    """
+    moves = [(authorization, S(to), reason) for authorization, to, reason in moves]
+    for authorization, to, _reason in moves:
+        if not can_move(authorization, to):
+            raise TransitionNotAllowed(authorization, to)
+    if not moves:
+        return []
+    now = timezone.now()
+    signed = user is not None and user.is_authenticated
+    who = user.get_username() if signed else agent or "system:priorauth"
+    changes = [StatusChange(authorization=authorization, from_status=authorization.status, to_status=to, at=now,
+                            user=user if signed else None, agent=who, reason=reason[:500])
+               for authorization, to, reason in moves]
+    with transaction.atomic():
+        StatusChange.objects.bulk_create(changes)
+        for authorization, to, _reason in moves:
+            authorization.status = to
+            # bulk_update does not apply auto_now.
+            authorization.updated_at = now
+        PriorAuthorization.objects.bulk_update(
+            [authorization for authorization, _to, _reason in moves],
+            ["status", "updated_at", *update_fields])
+    return changes

@@ -221,3 +221,45 @@ def submissions_pending(*, before) -> list[int]:
 def packets_pending(*, before) -> list[int]:
     return list(PriorAuthorization.objects.filter(packet_requested_at__lt=before).values_list("pk", flat=True))
 
+
+
+# --- Batch reads (evaluating many requests at once: a fixed number of queries) ---------------
+
+
+def note_facts_by_patient(patient_pks) -> dict[int, list]:
+    """``note_facts`` for several patients in one query: {patient pk: [NoteFactsInput, ...]},
+    each list in the same order ``note_facts`` gives (a patient without facts maps to [])."""
+    from documentation.models import NoteFacts
+    from documentation.nlp.extract import EXTRACTOR_VERSION
+    from priorauth.criteria import NoteFactsInput
+
+    found: dict[int, list] = {pk: [] for pk in patient_pks}
+    rows = (NoteFacts.objects.filter(document__patient_id__in=list(found), extractor_version=EXTRACTOR_VERSION)
+            .exclude(document__code=PACKET_LOINC)
+            .order_by("document__date", "document_id")
+            .values_list("document__patient_id", "document__fhir_id", "document__date", "facts"))
+    for patient_pk, fhir_id, when, facts in rows:
+        found[patient_pk].append(NoteFactsInput(note=fhir_id, date=when.date() if when else None, facts=facts))
+    return found
+
+
+def procedure_history_by_patient(patient_pks) -> dict[int, list]:
+    """``procedure_history`` for several patients in one query: {patient pk: [PastProcedure, ...]}."""
+    from priorauth.criteria import PastProcedure
+
+    found: dict[int, list] = {pk: [] for pk in patient_pks}
+    rows = (Procedure.objects.filter(patient_id__in=list(found), status__in=PERFORMED, date__isnull=False)
+            .filter(code_system__in=(CPT, HCPCS)).exclude(code="").order_by("date", "pk")
+            .values_list("patient_id", "date", "code"))
+    for patient_pk, when, code in rows:
+        found[patient_pk].append(PastProcedure(date=when.date(), cpt=code))
+    return found
+
+
+def payer_profiles_by_organization(organization_pks) -> dict[int, PayerProfile]:
+    """The payer profiles of several payer organizations in one query (an organization has at
+    most one); organizations without one are absent."""
+    pks = [pk for pk in set(organization_pks) if pk is not None]
+    if not pks:
+        return {}
+    return {profile.organization_id: profile for profile in PayerProfile.objects.filter(organization_id__in=pks)}

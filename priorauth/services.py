@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import logging
 import uuid
 from collections.abc import Iterator
@@ -31,10 +32,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from priorauth import selectors
-from priorauth.lifecycle import can_move, record_creation, transition
+from priorauth.lifecycle import can_move, record_creation, transition, transition_many
 from priorauth.models import PayerProfile, PriorAuthorization, SubmissionAttempt
 from pracops.audit.models import AuditEvent
-from pracops.audit.services import record_access
+from pracops.audit.services import record_access, record_many
 from pracops.fhir.mapping import ICD10CM, LOINC
 from pracops.pending_work import enqueue_on_commit
 from pracops.records.models import Condition, Organization, ServiceRequest
@@ -165,43 +166,121 @@ def evaluate_authorization(*, authorization: PriorAuthorization, user=None, agen
     evaluation and coverage information and move draft / needs_documentation / ready by it.
 
     A request already sent or decided is left as it is (what was sent stays what was evaluated).
+    Raises AuthorizationError when the request is gone or its payer has no policy set. The batch
+    of one: ``evaluate_authorizations`` does the work.
     """
+    result = evaluate_authorizations(authorizations=[authorization], user=user, agent=agent)
+    if authorization.pk in result.skipped:
+        raise AuthorizationError(result.skipped[authorization.pk])
+    return result.authorizations[0]
+
+
+@dataclass(frozen=True)
+class BatchEvaluation:
+    """What ``evaluate_authorizations`` did. ``authorizations``: every request found, locked and
+    as stored after the batch (in primary key order); ``evaluated``: the primary keys evaluated;
+    ``skipped``: {pk: why} for requests left unchanged (gone, or a payer without a policy set),
+    in plain words without patient data. Requests already sent or decided are in neither."""
+
+    authorizations: list[PriorAuthorization]
+    evaluated: list[int]
+    skipped: dict[int, str]
+
+
+def evaluate_authorizations(*, authorizations, user=None, agent: str = "") -> BatchEvaluation:
+    """``evaluate_authorization`` for many requests in one transaction and a fixed number of
+    queries whatever their number: the rows locked in primary key order, the note facts,
+    procedure histories and payer profiles of all of them read at once, the evaluations made in
+    memory, the rows written with one bulk update, the status moves (``lifecycle.transition_many``)
+    with one bulk insert of StatusChanges, and one audit event per evaluated request in one
+    ``record_many``. Evaluates and stores exactly what one-by-one evaluation would.
+    """
+    pks = sorted({a.pk for a in authorizations})
     with transaction.atomic(durable=True):
-        locked = _lock(authorization.pk)
-        if locked is None:
-            raise AuthorizationError("the request no longer exists")
-        if locked.status in PriorAuthorization.EVALUABLE:
-            _evaluate_locked(locked, user=user, agent=agent or "system:priorauth")
-            _audit(locked, AuditEvent.Action.UPDATE, user=user, agent=agent, subtype="evaluate")
-    return locked
+        locked = list(PriorAuthorization.objects.select_for_update(of=("self",))
+                      .select_related("patient", "coverage").filter(pk__in=pks).order_by("pk"))
+        skipped = {pk: "the request no longer exists" for pk in set(pks) - {a.pk for a in locked}}
+        evaluable = [a for a in locked if a.status in PriorAuthorization.EVALUABLE]
+        evaluated, refused = _evaluate_many_locked(evaluable, user=user, agent=agent or "system:priorauth")
+        skipped.update(refused)
+        if evaluated:
+            system = agent.removeprefix("system:") if agent else ""
+            record_many(
+                [dict(action=AuditEvent.Action.UPDATE, subtype="evaluate", resource_type="PriorAuthorization",
+                      resource_id=str(a.public_id), patient_id=a.patient.fhir_id) for a in evaluated],
+                user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+                source=AuditEvent.Source.TASK if system and user is None else AuditEvent.Source.REST_API,
+                system=system or ("priorauth" if user is None else ""),
+            )
+    return BatchEvaluation(authorizations=locked, evaluated=[a.pk for a in evaluated], skipped=skipped)
+
+
+# The columns an evaluation writes (besides status and updated_at).
+_EVALUATION_FIELDS = ["policy_key", "policy_id", "requires_auth", "ready", "evaluation", "coverage_information",
+                      "evaluated_at"]
 
 
 def _evaluate_locked(authorization: PriorAuthorization, *, user=None, agent: str) -> None:
+    _evaluated, refused = _evaluate_many_locked([authorization], user=user, agent=agent)
+    if refused:
+        raise AuthorizationError(refused[authorization.pk])
+
+
+def _evaluate_many_locked(authorizations: list[PriorAuthorization], *, user=None,
+                          agent: str) -> tuple[list[PriorAuthorization], dict[int, str]]:
+    """Evaluate locked, evaluable requests and write the results; (evaluated, {pk: why refused})."""
     from priorauth.criteria import coverage_information, evaluate, merge_facts
     from priorauth.policies import UnknownPayer
 
-    profile = selectors.payer_profile(authorization.coverage)
-    key = profile.policy_key if profile else authorization.policy_key
-    planned = authorization.planned_date or timezone.localdate()
-    facts = merge_facts(selectors.note_facts(authorization.patient_id))
-    try:
-        evaluation = evaluate(payer=key, cpt=authorization.cpt, facts=facts,
-                              history=selectors.procedure_history(authorization.patient_id), planned=planned)
-        coverage = coverage_information(payer=key, cpt=authorization.cpt, on=planned)
-    except UnknownPayer as exc:
-        raise AuthorizationError(f"no payer policy set named {key!r}") from exc
-    fields = dict(
-        policy_key=key, policy_id=evaluation.policy.id if evaluation.policy else "",
-        requires_auth=evaluation.requires_auth, ready=evaluation.ready, evaluation=evaluation.as_dict(),
-        coverage_information=coverage.as_dict(), evaluated_at=timezone.now(),
-    )
-    target = S.READY if evaluation.ready else S.NEEDS_DOCUMENTATION
-    if target != authorization.status and can_move(authorization, target):
-        transition(authorization, target, user=user, agent=agent, reason=_evaluation_reason(evaluation), **fields)
-    else:
+    if not authorizations:
+        return [], {}
+    patients = {a.patient_id for a in authorizations}
+    notes = selectors.note_facts_by_patient(patients)
+    histories = selectors.procedure_history_by_patient(patients)
+    profiles = selectors.payer_profiles_by_organization(
+        a.coverage.payor_id for a in authorizations if a.coverage is not None)
+    merged: dict[int, object] = {}
+    coverages: dict[tuple, object] = {}
+    evaluated, refused, moves, stays = [], {}, [], []
+    for authorization in authorizations:
+        coverage_row = authorization.coverage
+        profile = profiles.get(coverage_row.payor_id) if coverage_row is not None else None
+        key = profile.policy_key if profile else authorization.policy_key
+        planned = authorization.planned_date or timezone.localdate()
+        if authorization.patient_id not in merged:
+            merged[authorization.patient_id] = merge_facts(notes[authorization.patient_id])
+        try:
+            evaluation = evaluate(payer=key, cpt=authorization.cpt, facts=merged[authorization.patient_id],
+                                  history=histories[authorization.patient_id], planned=planned)
+            if (key, authorization.cpt, planned) not in coverages:
+                coverages[key, authorization.cpt, planned] = coverage_information(
+                    payer=key, cpt=authorization.cpt, on=planned).as_dict()
+        except UnknownPayer:
+            refused[authorization.pk] = f"no payer policy set named {key!r}"
+            continue
+        fields = dict(
+            policy_key=key, policy_id=evaluation.policy.id if evaluation.policy else "",
+            requires_auth=evaluation.requires_auth, ready=evaluation.ready, evaluation=evaluation.as_dict(),
+            # A copy each: the rows must not share one mutable dict.
+            coverage_information=copy.deepcopy(coverages[key, authorization.cpt, planned]),
+            evaluated_at=timezone.now(),
+        )
         for name, value in fields.items():
             setattr(authorization, name, value)
-        authorization.save(update_fields=[*fields, "updated_at"])
+        target = S.READY if evaluation.ready else S.NEEDS_DOCUMENTATION
+        if target != authorization.status and can_move(authorization, target):
+            moves.append((authorization, target, _evaluation_reason(evaluation)))
+        else:
+            stays.append(authorization)
+        evaluated.append(authorization)
+    transition_many(moves, user=user, agent=agent, update_fields=_EVALUATION_FIELDS)
+    if stays:
+        now = timezone.now()
+        for authorization in stays:
+            # bulk_update does not apply auto_now.
+            authorization.updated_at = now
+        PriorAuthorization.objects.bulk_update(stays, [*_EVALUATION_FIELDS, "updated_at"])
+    return evaluated, refused
 
 
 def _evaluation_reason(evaluation) -> str:
@@ -214,14 +293,13 @@ def _evaluation_reason(evaluation) -> str:
 def reevaluate_patient(*, patient_pk: int, agent: str = "system:reevaluate") -> int:
     """Evaluate again each of the patient's requests still being prepared (a new note, a new
     procedure); how many were evaluated."""
-    done = 0
-    for pk in selectors.requests_to_reevaluate(patient_pk):
-        try:
-            evaluate_authorization(authorization=PriorAuthorization(pk=pk), agent=agent)
-            done += 1
-        except AuthorizationError as exc:
-            logger.warning("prior authorization pk=%s not re-evaluated: %s", pk, exc)
-    return done
+    pks = selectors.requests_to_reevaluate(patient_pk)
+    if not pks:
+        return 0
+    result = evaluate_authorizations(authorizations=[PriorAuthorization(pk=pk) for pk in pks], agent=agent)
+    for pk, why in result.skipped.items():
+        logger.warning("prior authorization pk=%s not re-evaluated: %s", pk, why)
+    return len(result.evaluated)
 
 
 # --- The packet ---------------------------------------------------------------
