@@ -1,12 +1,15 @@
-"""Evaluations per second over stored requests: priorauth.services.evaluate_authorization (row
-lock, the patient's note facts and procedure history from the database, the engine, the write).
+"""Evaluations per second over stored requests, one by one (priorauth.services.evaluate_authorization:
+row lock, the patient's note facts and procedure history from the database, the engine, the write,
+the audit, one transaction each) and in one batch (services.evaluate_authorizations: the same
+work for all requests in a fixed number of queries and one transaction).
 
-    DATABASE_URL=postgres://.../bench .venv/bin/python bench/priorauth_evaluate_stored.py   # 1,000 requests, 5 runs
+    DATABASE_URL=postgres://.../bench taskset -c 0 .venv/bin/python bench/priorauth_evaluate_stored.py
+    # 1,000 requests, 3 runs of each mode; --mode single|batch|both
 
 Creates a throwaway test database (Django's test runner machinery: ``test_<name>``), fills it
 with 1,000 requests of 1,000 patients (one note's facts each, read once by the real extractor
-from the demo notes), then evaluates every request once per run on one core and prints each
-run's rate and the median. The pure engine alone: bench/priorauth_evaluate.py.
+from the demo notes), then evaluates every request once per run (one by one, then as one batch)
+and prints each run's rate, its queries per evaluation and the median. The pure engine alone: bench/priorauth_evaluate.py.
 """
 
 from __future__ import annotations
@@ -62,13 +65,25 @@ def _fill(count: int) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--mode", choices=("single", "batch", "both"), default="both")
     args = parser.parse_args()
 
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from priorauth.models import PriorAuthorization
-    from priorauth.services import evaluate_authorization
+    from priorauth.services import evaluate_authorization, evaluate_authorizations
+
+    def single(pks: list[int]) -> None:
+        for pk in pks:
+            evaluate_authorization(authorization=PriorAuthorization(pk=pk))
+
+    def batch(pks: list[int]) -> None:
+        evaluate_authorizations(authorizations=[PriorAuthorization(pk=pk) for pk in pks])
+
+    modes = {"single": single, "batch": batch}
+    chosen = list(modes) if args.mode == "both" else [args.mode]
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
@@ -76,15 +91,21 @@ def main() -> None:
     try:
         pks = _fill(args.requests)
         evaluate_authorization(authorization=PriorAuthorization(pk=pks[0]))  # warm the policy cache
-        rates = []
-        for run in range(args.runs):
-            started = time.perf_counter()
-            for pk in pks:
-                evaluate_authorization(authorization=PriorAuthorization(pk=pk))
-            elapsed = time.perf_counter() - started
-            rates.append(len(pks) / elapsed)
-            print(f"run {run + 1}: {len(pks)} evaluations in {elapsed:.2f} s = {rates[-1]:.0f}/s")
-        print(f"median: {statistics.median(rates):.0f} evaluations/s ({connection.vendor})")
+        for mode in chosen:
+            rates = []
+            # The queries are counted in a separate pass: capturing them costs time.
+            for run in range(args.runs):
+                started = time.perf_counter()
+                modes[mode](pks)
+                elapsed = time.perf_counter() - started
+                rates.append(len(pks) / elapsed)
+                print(f"{mode} run {run + 1}: {len(pks)} evaluations in {elapsed:.2f} s = {rates[-1]:.0f}/s")
+            # Counted over at most 500 requests: Django keeps the last 9,000 queries only.
+            sample = pks[:500]
+            with CaptureQueriesContext(connection) as queries:
+                modes[mode](sample)
+            print(f"{mode} median: {statistics.median(rates):.0f} evaluations/s ({connection.vendor}; "
+                  f"{len(queries)} queries for {len(sample)} requests)")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

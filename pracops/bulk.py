@@ -1,4 +1,5 @@
-"""Inserting thousands of rows at once: ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere.
+"""Inserting thousands of rows at once: ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere; and
+updating them: ``UPDATE ... FROM (VALUES ...)`` on PostgreSQL, ``bulk_update`` elsewhere.
 
 An EHR import writes thousands of records, identifiers and audit events per bundle. Through
 ``bulk_create`` most of that time goes to building model instances and quoting parameters;
@@ -86,6 +87,46 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, pks: l
                     values.append(value if to_db is None or value is None else to_db(value))
                 copy.write_row(values)
     return list(pks or [])
+
+
+# PostgreSQL takes at most 65,535 parameters per statement.
+_MAX_PARAMS = 65_535
+
+
+def update_rows(objs: list[models.Model], fields: list[str]) -> None:
+    """Write ``fields`` of model instances (one model) to their rows, as ``bulk_update`` does,
+    in one statement per 65,535 values on PostgreSQL. ``bulk_update`` builds a ``CASE WHEN``
+    expression per row and field, which costs about 5 ms per row in Python for a handful of
+    fields; here each value is sent once. Like ``bulk_update``, no ``auto_now`` and no signals.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sent = [_json_text if isinstance(f, models.JSONField)
+            else (lambda value, f=f: f.get_db_prep_save(value, connection)) for f in columns]
+    row_sql = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in [meta.pk, *columns]) + ")"
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
+    names = ", ".join(quote(f.column) for f in [meta.pk, *columns])
+    per_statement = _MAX_PARAMS // (len(columns) + 1)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        for start in range(0, len(objs), per_statement):
+            chunk = objs[start:start + per_statement]
+            params: list[Any] = []
+            for obj in chunk:
+                params.append(obj.pk)
+                for f, to_db in zip(columns, sent):
+                    value = getattr(obj, f.attname)
+                    params.append(None if value is None else to_db(value))
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+                f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({names}) "
+                f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}", params)
 
 
 @lru_cache(maxsize=None)

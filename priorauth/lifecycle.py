@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from priorauth.models import PriorAuthorization, StatusChange
+from pracops.bulk import update_rows
 
 S = PriorAuthorization.Status
 
@@ -85,7 +86,7 @@ def record_creation(authorization: PriorAuthorization, *, user=None, agent: str 
 def transition_many(moves, *, user=None, agent: str = "", update_fields=()) -> list[StatusChange]:
     """``transition`` for many requests at once: ``moves`` is a sequence of (authorization, to,
     reason). Every move is checked first (TransitionNotAllowed before anything is written); then
-    one bulk insert of the StatusChanges and one bulk update of the rows (status, updated_at and
+    one bulk insert of the StatusChanges and one bulk update of the rows (pracops.bulk.update_rows) (status, updated_at and
     ``update_fields``, which the caller has already set on each instance). Callers hold the rows'
     locks, as for ``transition``.
     """
@@ -107,7 +108,6 @@ def transition_many(moves, *, user=None, agent: str = "", update_fields=()) -> l
             authorization.status = to
             # bulk_update does not apply auto_now.
             authorization.updated_at = now
-        PriorAuthorization.objects.bulk_update(
-            [authorization for authorization, _to, _reason in moves],
-            ["status", "updated_at", *update_fields])
+        update_rows([authorization for authorization, _to, _reason in moves],
+                    ["status", "updated_at", *update_fields])
     return changes

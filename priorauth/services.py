@@ -36,6 +36,7 @@ from priorauth.lifecycle import can_move, record_creation, transition, transitio
 from priorauth.models import PayerProfile, PriorAuthorization, SubmissionAttempt
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_access, record_many
+from pracops.bulk import update_rows
 from pracops.fhir.mapping import ICD10CM, LOINC
 from pracops.pending_work import enqueue_on_commit
 from pracops.records.models import Condition, Organization, ServiceRequest
@@ -279,7 +280,7 @@ def _evaluate_many_locked(authorizations: list[PriorAuthorization], *, user=None
         for authorization in stays:
             # bulk_update does not apply auto_now.
             authorization.updated_at = now
-        PriorAuthorization.objects.bulk_update(stays, [*_EVALUATION_FIELDS, "updated_at"])
+        update_rows(stays, [*_EVALUATION_FIELDS, "updated_at"])
     return evaluated, refused
 
 
