@@ -11,6 +11,8 @@ lock (``select_for_update``) so two writers cannot both move it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -83,12 +85,13 @@ def record_creation(authorization: PriorAuthorization, *, user=None, agent: str 
     )
 
 
-def transition_many(moves, *, user=None, agent: str = "", update_fields=()) -> list[StatusChange]:
+def transition_many(moves: Sequence[tuple[PriorAuthorization, str, str]], *, user=None, agent: str = "",
+                    update_fields: Sequence[str] = ()) -> list[StatusChange]:
     """``transition`` for many requests at once: ``moves`` is a sequence of (authorization, to,
-    reason). Every move is checked first (TransitionNotAllowed before anything is written); then
-    one bulk insert of the StatusChanges and one bulk update of the rows (pracops.bulk.update_rows) (status, updated_at and
-    ``update_fields``, which the caller has already set on each instance). Callers hold the rows'
-    locks, as for ``transition``.
+    reason). Every move is checked first (TransitionNotAllowed before anything is written);
+    then one bulk insert of the StatusChanges and one bulk update of the rows
+    (``pracops.bulk.update_rows``: status, updated_at and ``update_fields``, which the caller
+    has already set on each instance). Callers hold the rows' locks, as for ``transition``.
     """
     moves = [(authorization, S(to), reason) for authorization, to, reason in moves]
     for authorization, to, _reason in moves:
@@ -106,7 +109,7 @@ def transition_many(moves, *, user=None, agent: str = "", update_fields=()) -> l
         StatusChange.objects.bulk_create(changes)
         for authorization, to, _reason in moves:
             authorization.status = to
-            # bulk_update does not apply auto_now.
+            # update_rows, like bulk_update, does not apply auto_now.
             authorization.updated_at = now
         update_rows([authorization for authorization, _to, _reason in moves],
                     ["status", "updated_at", *update_fields])

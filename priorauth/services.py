@@ -22,7 +22,7 @@ import contextlib
 import copy
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -188,7 +188,7 @@ class BatchEvaluation:
     skipped: dict[int, str]
 
 
-def evaluate_authorizations(*, authorizations, user=None, agent: str = "") -> BatchEvaluation:
+def evaluate_authorizations(*, authorizations: Iterable[PriorAuthorization], user=None, agent: str = "") -> BatchEvaluation:
     """``evaluate_authorization`` for many requests in one transaction and a fixed number of
     queries whatever their number: the rows locked in primary key order, the note facts,
     procedure histories and payer profiles of all of them read at once, the evaluations made in
@@ -278,7 +278,7 @@ def _evaluate_many_locked(authorizations: list[PriorAuthorization], *, user=None
     if stays:
         now = timezone.now()
         for authorization in stays:
-            # bulk_update does not apply auto_now.
+            # update_rows, like bulk_update, does not apply auto_now.
             authorization.updated_at = now
         update_rows(stays, [*_EVALUATION_FIELDS, "updated_at"])
     return evaluated, refused

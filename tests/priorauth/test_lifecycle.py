@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from priorauth.lifecycle import TRANSITIONS, TransitionNotAllowed, can_move, transition
+from priorauth.lifecycle import TRANSITIONS, TransitionNotAllowed, can_move, transition, transition_many
 from priorauth.models import PriorAuthorization, StatusChange
 from pracops.records.models import ServiceRequest
 from tests.factories import ServiceRequestFactory
@@ -74,3 +74,32 @@ def test_an_order_has_one_open_request_but_may_have_closed_ones():
         PriorAuthorization.objects.create(service_request=first.service_request, patient=first.patient, cpt="64483")
     transition(first, S.CANCELLED)
     PriorAuthorization.objects.create(service_request=first.service_request, patient=first.patient, cpt="64483")
+
+
+def test_many_moves_are_recorded_and_saved_with_their_fields_as_one_by_one():
+    first, second = _authorization(), _authorization()
+    transition(second, S.NEEDS_DOCUMENTATION)
+    first.policy_id = second.policy_id = "esi-2026"
+
+    changes = transition_many([(first, S.NEEDS_DOCUMENTATION, "thin notes"), (second, S.READY, "new note")],
+                              agent="system:reevaluate", update_fields=["policy_id"])
+
+    assert len(changes) == 2
+    rows = {a.pk: (a.status, a.policy_id) for a in PriorAuthorization.objects.filter(pk__in=[first.pk, second.pk])}
+    assert rows == {first.pk: (S.NEEDS_DOCUMENTATION, "esi-2026"), second.pk: (S.READY, "esi-2026")}
+    assert list(StatusChange.objects.filter(authorization=first).values_list(
+        "from_status", "to_status", "agent", "reason")) == [("draft", "needs_documentation", "system:reevaluate",
+                                                             "thin notes")]
+    assert StatusChange.objects.filter(authorization=second).last().from_status == S.NEEDS_DOCUMENTATION
+
+
+def test_many_moves_with_one_the_lifecycle_does_not_have_write_nothing():
+    first, second = _authorization(), _authorization()
+    before = StatusChange.objects.count()
+
+    with pytest.raises(TransitionNotAllowed):
+        transition_many([(first, S.READY, ""), (second, S.APPROVED, "")])
+
+    assert set(PriorAuthorization.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+        "status", flat=True)) == {S.DRAFT}
+    assert StatusChange.objects.count() == before
