@@ -21,10 +21,11 @@ def failed_reading(document_pk: int) -> NoteReading | None:
 
 
 def notes_to_read(extractor_version: str, *, include_read: bool = False):
-    """Primary keys of the notes this extractor version has not read (or of every note)."""
+    """Primary keys of the notes this extractor version has not read (or of every note); a
+    document without text (a PDF such as a prior authorization packet) is not a note."""
     from pracops.records.models import DocumentReference
 
-    notes = DocumentReference.objects.order_by("pk")
+    notes = DocumentReference.objects.exclude(text="").order_by("pk")  # a document without text is no note
     if not include_read:
         notes = notes.exclude(facts__extractor_version=extractor_version)
     return notes.values_list("pk", flat=True)
@@ -49,7 +50,7 @@ def notes_due_for_reading(extractor_version: str, *, settled_before: datetime, n
 
     waiting = NoteReading.objects.filter(extractor_version=extractor_version).filter(
         Q(retry_after__gt=now) | Q(attempts__gte=settings.NOTE_READING_MAX_ATTEMPTS))
-    notes = DocumentReference.objects.filter(last_updated__lt=settled_before).exclude(
+    notes = DocumentReference.objects.filter(last_updated__lt=settled_before).exclude(text="").exclude(
         pk__in=waiting.values("document_id")).order_by("pk")
     due = list(notes.exclude(facts__extractor_version=extractor_version).values_list("pk", flat=True)[:limit])
     changed = notes.filter(

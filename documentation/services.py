@@ -32,7 +32,8 @@ class NoteUnreadable(Exception):
         self.document_pk, self.error = document_pk, error
 
 
-def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | None:
+def extract_note_facts(*, document_pk: int, force: bool = False, system: str = "extract_note_facts",
+                       source: str = AuditEvent.Source.TASK) -> NoteFacts | None:
     """Extract a note's facts with the current extractor, once per note text and version.
 
     Idempotent: a note already read by this extractor version from the same text is left
@@ -40,6 +41,8 @@ def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | 
     is counted before it starts; a failure raises NoteUnreadable, and after
     ``NOTE_READING_MAX_ATTEMPTS`` the note is given up (None) until its text changes. A lost
     database connection is raised as is, for the task to retry. The note's text is never logged.
+    The pain scores it records are audited as written by ``system`` from ``source`` (the task,
+    or a command that reads notes itself).
     """
     document = DocumentReference.objects.filter(pk=document_pk).first()
     if document is None:
@@ -63,7 +66,7 @@ def extract_note_facts(*, document_pk: int, force: bool = False) -> NoteFacts | 
                     document=document, extractor_version=EXTRACTOR_VERSION,
                     defaults={"facts": facts, "text_sha256": digest, "extracted_at": timezone.now()},
                 )
-                _record_scores(document, facts)
+                _record_scores(document, facts, system=system, source=source)
                 transaction.on_commit(lambda: note_facts_stored.send(
                     sender=NoteFacts, document_pk=document.pk, patient_pk=document.patient_id))
             NoteReading.objects.filter(document=document, extractor_version=EXTRACTOR_VERSION).delete()
@@ -120,7 +123,7 @@ def claim_notes_to_read(*, now: datetime | None = None) -> list[int]:
     return pks
 
 
-def _record_scores(document: DocumentReference, facts: dict) -> None:
+def _record_scores(document: DocumentReference, facts: dict, *, system: str, source: str) -> None:
     resource = KINDS["DocumentReference"].to_fhir(document)
     # Each score's identifier names the note and the fact: reading the note again updates it.
     ops = store_by_identifier(resources=score_observations(facts=facts, document=resource))
@@ -130,4 +133,4 @@ def _record_scores(document: DocumentReference, facts: dict) -> None:
         for op in ops if op.result in ("created", "updated")
     ]
     # Changes made by the software are audited like anyone's.
-    record_many(events, user=None, source=AuditEvent.Source.TASK, system="extract_note_facts")
+    record_many(events, user=None, source=source, system=system)

@@ -271,6 +271,10 @@ PRIORAUTH_PAYER_ADAPTERS = {
 # The file outbox the fax adapter writes to; a fax gateway picks the files up from here.
 PRIORAUTH_FAX_OUTBOX = Path(env.str("PRIORAUTH_FAX_OUTBOX", default=str(VAR_DIR / "fax-outbox")))
 
+# What `manage.py load_demo` loads after the demo practice's records: each a function of
+# (base_url, say) from an app that builds on them.
+DEMO_STEPS = ["priorauth.demo.load_prior_authorizations"]
+
 # --- Sandbox payer (sandbox/payer) -------------------------------------------
 # A Da Vinci PAS endpoint standing for a payer's server, for the demo and the tests; never
 # mounted in production unless PRACOPS_SANDBOX_PAYER says so.

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from pracops.audit.models import AuditEvent
 from priorauth import services
 from priorauth.models import PayerProfile, PriorAuthorization
 from pracops.records.models import DocumentReference, Organization, ServiceRequest
@@ -35,6 +36,7 @@ def load_prior_authorizations(*, base_url: str, say: Callable[[str], None] = lam
     status of each order's request by CPT code."""
     from documentation.services import extract_note_facts
 
+    say("Prior authorizations:")
     endpoint = f"{base_url.rstrip('/')}/sandbox/payer/fhir/"
     for value, key in PROFILES.items():
         payer = Organization.objects.filter(identifiers__system=PAYER_ID_SYSTEM, identifiers__value=value).first()
@@ -43,7 +45,8 @@ def load_prior_authorizations(*, base_url: str, say: Callable[[str], None] = lam
         PayerProfile.objects.update_or_create(organization=payer, defaults={
             "policy_key": key, "adapter": PayerProfile.Adapter.PAS, "endpoint": endpoint})
     for note in DocumentReference.objects.exclude(text="").values_list("pk", flat=True):
-        extract_note_facts(document_pk=note)  # read now, not whenever a worker gets to it
+        # Read now, not whenever a worker gets to it; the scores it records are the demo's writes.
+        extract_note_facts(document_pk=note, system="load_demo", source=AuditEvent.Source.COMMAND)
     if getattr(settings, "SANDBOX_PAYER_ENABLED", False):
         from sandbox.payer import services as sandbox
 

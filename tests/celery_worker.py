@@ -48,6 +48,7 @@ def _worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
                CELERY_NLP_QUEUE=queue, PYTHONPATH=str(ROOT))
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     proc = start_worker(app, queues=[queue], node=f"{queue}@localhost", log=log, env=env)
+    proc.queue, proc.node = queue, f"{queue}@localhost"
     try:
         yield proc
     finally:
@@ -85,8 +86,35 @@ def stop_worker(proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def celery_worker(_worker_process, transactional_db):
-    """Tasks reach a worker: a real process with a broker, in-process without one."""
-    return _worker_process
+    """Tasks reach a worker: a real process with a broker, in-process without one. A test's
+    tasks end with it: what is still queued is dropped and what runs is waited for, so no
+    task of one test writes into the next one's data (or holds a lock while its tables are
+    flushed)."""
+    yield _worker_process
+    if _worker_process is not None and _worker_process.poll() is None:
+        drain(_worker_process)
+
+
+def drain(proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Drop the messages waiting in ``proc``'s queue and the tasks it holds for later, then wait
+    until it runs nothing."""
+    from pracops.celery import app
+
+    inspect = app.control.inspect(destination=[proc.node], timeout=1.0)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(proc.queue)
+        # A solo worker answers only between tasks: no answer means it is running one.
+        scheduled, active, reserved = inspect.scheduled(), inspect.active(), inspect.reserved()
+        later = [task["request"]["id"] for task in (scheduled or {}).get(proc.node, [])]
+        if later:
+            app.control.revoke(later, destination=[proc.node])
+        answered = all(proc.node in (reply or {}) for reply in (scheduled, active, reserved))
+        if answered and not later and not active[proc.node] and not reserved[proc.node]:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the worker was still busy {timeout:.0f} s after the test")
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):

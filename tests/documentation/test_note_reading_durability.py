@@ -15,10 +15,12 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from documentation import services
 from documentation.models import NoteFacts, NoteReading
+from documentation.nlp.extract import EXTRACTOR_VERSION
+from documentation.selectors import notes_to_read
 from documentation.services import claim_notes_to_read
 from documentation.tasks import extract_note_facts_task
 from pracops.records.models import DocumentReference
-from pracops.records.services import update_resource
+from pracops.records.services import create_resource, update_resource
 from tests.celery_worker import wait_for
 from tests.factories import DocumentReferenceFactory, PatientFactory
 
@@ -124,3 +126,25 @@ def test_the_sweep_reads_a_note_again_when_its_text_changed_and_its_task_was_los
 
     assert claim_notes_to_read() == [changed.pk]
 
+
+
+def _pdf_document(patient) -> DocumentReference:
+    """A document without text (a PDF, as a prior authorization packet is stored)."""
+    resource = DocumentReferenceFactory.build(patient=patient)
+    resource["content"] = [{"attachment": {"contentType": "application/pdf", "data": "JVBERi0xLjQK"}}]
+    return DocumentReference.objects.get(fhir_id=create_resource(resource=resource).fhir_id)
+
+
+def test_a_document_without_text_is_not_queued_for_reading(db, settings, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(extract_note_facts_task, "delay", lambda pk: queued.append(pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        pdf = _pdf_document(PatientFactory())
+    note = _note()
+    _settled(pdf), _settled(note)
+    settings.PENDING_WORK_GRACE_SECONDS = 0
+
+    assert pdf.text == "" and pdf.pk not in queued
+    assert claim_notes_to_read() == [note.pk]  # the sweep passes it over too
+    assert list(notes_to_read(EXTRACTOR_VERSION)) == [note.pk]  # and `read_notes`

@@ -174,7 +174,9 @@ def test_patient_page_shows_coverages_encounters_orders_and_notes(demo, admin_cl
     encounters = [form.instance for form in inlines[models.Encounter].formset.forms]
     assert [(c.member_id, c.plan, c.group) for c in coverages] == [("AHP123456789", "PPO Gold", "GRP-1001")]
     assert [(o.code, o.laterality, o.spinal_levels) for o in orders] == [("64483", "left", ["L4-L5"])]
-    assert [n.code_display for n in notes] == ["Consult note"]
+    # The consult note, and the prior authorization packet built for her order (a PDF).
+    assert sorted((n.code_display, bool(n.text)) for n in notes) == [
+        ("Administrative note", False), ("Consult note", True)]
     assert [e.type_display for e in encounters] == ["New patient pain consultation"]
     page = response.content.decode()
     for shown in ("AHP123456789", "PPO Gold", "New patient pain consultation", "64483",

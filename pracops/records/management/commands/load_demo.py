@@ -2,9 +2,11 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from pracops.access.roles import ensure_roles
 from pracops.access.services import UnknownClient, create_api_client, revoke_api_client
@@ -25,11 +27,9 @@ class Command(BaseCommand):
             summary = import_bundle(demo_bundle(), system="load_demo")
         created = sum(summary.created.values())
         self.stdout.write(f"Demo practice: {summary.stored} records ({created} new).")
-        # Each of its steps is a transaction of its own (and it sends requests to the sandbox payer).
-        from priorauth.demo import load_prior_authorizations
-
-        self.stdout.write("Prior authorizations:")
-        load_prior_authorizations(base_url=base_url, say=self.stdout.write)
+        # The other apps' demo data (settings.DEMO_STEPS), each step in transactions of its own.
+        for step in settings.DEMO_STEPS:
+            import_string(step)(base_url=base_url, say=self.stdout.write)
         if quiet_logins:
             return
         with transaction.atomic():
