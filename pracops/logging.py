@@ -5,6 +5,7 @@ may quote patient data, and what the filter leaves of it:
 
 - query strings (identifiers, names): ``/fhir/Patient?[redacted]``;
 - ids in URL paths: ``/fhir/Patient/[id]``, ``/admin/records/patient/[id]/change/``;
+- the secret in the URL payers notify: ``/priorauth/pas/notifications/[secret]/``;
 - exception messages, in tracebacks and in messages (a database error's text quotes column
   values, its DETAIL whole rows): the exception's class, and a database error's SQLSTATE;
 - Celery's retry lines (``Retry in 10s: <the exception>``): the exception's class.
@@ -21,6 +22,8 @@ _QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 # An id after a FHIR type ("/fhir/Patient/<id>") or an admin model ("/admin/records/patient/<pk>/").
 _FHIR_ID = re.compile(r"(/fhir/[A-Z][A-Za-z]*/)(?!_history\b)[^/\s?\"']+")
 _ADMIN_PK = re.compile(r"(/admin/\w+/\w+/)(?!add/)[^/\s?\"']+(?=/)")
+# The secret payers' notifications carry in their path (PRIORAUTH_NOTIFICATION_TOKEN).
+_NOTIFICATION_SECRET = re.compile(r"(/priorauth/pas/notifications/)[^/\s?\"']+")
 # An exception's repr inside a message, "DataError('value too long ... (MRN-1)')" -> "DataError(...)".
 _EXCEPTION_REPR = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Violation|Warning|Truncation|Representation|Retry))\(.*\)")
 # Celery's retry reason: "Retry in 10s: <anything the exception said>".
@@ -34,6 +37,7 @@ def redact(text: str) -> str:
     text = _QUERY.sub(r"\1?[redacted]", text)
     text = _FHIR_ID.sub(r"\1[id]", text)
     text = _ADMIN_PK.sub(r"\1[id]", text)
+    text = _NOTIFICATION_SECRET.sub(r"\1[secret]", text)
     text = _RETRY.sub(lambda m: f"{m[1]}: {m[2] or '[redacted]'}", text)
     text = _EXCEPTION_REPR.sub(r"\1(...)", text)
     return _DB_DETAIL.sub(r"\1: [redacted]", text)

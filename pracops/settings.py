@@ -256,9 +256,16 @@ PRIORAUTH_INQUIRE_SECONDS = env.int("PRIORAUTH_INQUIRE_SECONDS", default=300)
 PRIORAUTH_EXPIRY_WARNING_DAYS = env.int("PRIORAUTH_EXPIRY_WARNING_DAYS", default=14)
 # Seconds a payer's API may take to answer one call.
 PRIORAUTH_PAYER_TIMEOUT = env.float("PRIORAUTH_PAYER_TIMEOUT", default=10.0)
+# The largest notification body accepted (bytes): a full-resource notification carries one
+# ClaimResponse and what it references.
+PRIORAUTH_NOTIFICATION_MAX_BYTES = env.int("PRIORAUTH_NOTIFICATION_MAX_BYTES", default=1024 * 1024)
 # The secret part of the rest-hook URL payers notify (/priorauth/pas/notifications/<token>/):
 # payers hold no PracOps API token. Empty: the endpoint answers 404.
 PRIORAUTH_NOTIFICATION_TOKEN = env.str("PRIORAUTH_NOTIFICATION_TOKEN", default="" if PRODUCTION else "demo-notifications")
+if PRODUCTION and PRIORAUTH_NOTIFICATION_TOKEN and len(PRIORAUTH_NOTIFICATION_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "PRIORAUTH_NOTIFICATION_TOKEN is a secret: at least 32 random characters in production, or empty "
+        "to turn the payers' notification endpoint off")
 CELERY_BEAT_SCHEDULE["priorauth-poll-payers"] = {
     "task": "priorauth.poll_payers", "schedule": PRIORAUTH_INQUIRE_SECONDS}
 CELERY_BEAT_SCHEDULE["priorauth-expire-approvals"] = {"task": "priorauth.expire_approvals", "schedule": 24 * 3600}

@@ -13,9 +13,8 @@ import hmac
 import json
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from priorauth.services import NotificationRefused, receive_notification
 from pracops.fhir.outcome import Issue, operation_outcome
@@ -24,23 +23,39 @@ FHIR_JSON = "application/fhir+json"
 
 
 @csrf_exempt
-@require_POST
 def pas_notification(request: HttpRequest, token: str) -> JsonResponse:
+    """Every answer is an OperationOutcome: 404 for a wrong secret (as for no endpoint at all),
+    405 for a method other than POST, 413 for a body over ``PRIORAUTH_NOTIFICATION_MAX_BYTES``,
+    400 for a body that is not a notification Bundle, 200 with the number of requests to check."""
     expected = settings.PRIORAUTH_NOTIFICATION_TOKEN
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Http404("no such notification endpoint")
+        return _outcome(404, "not-found", "no such notification endpoint")
+    if request.method != "POST":
+        response = _outcome(405, "not-supported", "a notification is POSTed")
+        response["Allow"] = "POST"
+        return response
+    limit = settings.PRIORAUTH_NOTIFICATION_MAX_BYTES
     try:
-        body = json.loads(request.body or b"null")
+        declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
-        return _refused("the body is not JSON")
+        return _outcome(400, "invalid", "the Content-Length header is not a number")
+    if declared > limit:
+        return _outcome(413, "too-costly", f"a notification is at most {limit} bytes")
+    body = request.read(limit + 1)  # a body sent without a length is bounded too
+    if len(body) > limit:
+        return _outcome(413, "too-costly", f"a notification is at most {limit} bytes")
     try:
-        queued = receive_notification(body=body)
+        payload = json.loads(body or b"null")
+    except (ValueError, RecursionError):
+        return _outcome(400, "invalid", "the body is not JSON")
+    try:
+        queued = receive_notification(body=payload)
     except NotificationRefused as exc:
-        return _refused(str(exc))
-    return JsonResponse(operation_outcome([Issue(
-        "informational", f"{len(queued)} request(s) will be checked with the payer", severity="information")]),
-        content_type=FHIR_JSON)
+        return _outcome(400, "invalid", str(exc))
+    return _outcome(200, "informational", f"{len(queued)} request(s) will be checked with the payer",
+                    severity="information")
 
 
-def _refused(why: str) -> JsonResponse:
-    return JsonResponse(operation_outcome([Issue("invalid", why)]), status=400, content_type=FHIR_JSON)
+def _outcome(status: int, code: str, why: str, *, severity: str = "error") -> JsonResponse:
+    return JsonResponse(operation_outcome([Issue(code, why, severity=severity)]), status=status,
+                        content_type=FHIR_JSON)

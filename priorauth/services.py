@@ -809,7 +809,8 @@ def receive_notification(*, body: object) -> list[int]:
         try:
             public_ids.append(uuid.UUID(str(value)))
         except ValueError:
-            references.append(str(value))
+            if "\x00" not in str(value):  # no stored reference has one (and PostgreSQL takes none)
+                references.append(str(value))
     matched = PriorAuthorization.objects.filter(status__in=PriorAuthorization.AWAITING_PAYER).filter(
         _named(public_ids, references))
     pks = list(matched.values_list("pk", flat=True))

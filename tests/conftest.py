@@ -1,4 +1,6 @@
+import io
 import json
+import logging
 
 import pytest
 from django.test import Client
@@ -88,3 +90,20 @@ def api(api_as) -> FhirApi:
 @pytest.fixture
 def anonymous(client) -> FhirApi:
     return FhirApi(client)
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes, whichever logger it serves."""
+    handler = next(h for h in logging.getLogger("django.request").handlers if isinstance(h, logging.StreamHandler))
+    assert any(type(f).__name__ == "RedactPhiFilter" for f in handler.filters)
+    buffer = io.StringIO()
+    # Swapped in place, not with setStream(): that flushes the old stream, which may be a
+    # capture of an earlier test and closed by now.
+    with handler.lock:
+        previous, handler.stream = handler.stream, buffer
+    try:
+        yield buffer
+    finally:
+        with handler.lock:
+            handler.stream = previous

@@ -1,7 +1,6 @@
 """Patient identifiers never reach the logs (pracops/logging.py and the LOGGING setting)."""
 
 import base64
-import io
 import logging
 import os
 import re
@@ -32,23 +31,6 @@ SENTINELS = (MRN, NAME, FHIR_ID, NOTE)
 def assert_no_sentinel(logged: str) -> None:
     leaked = [s for s in SENTINELS if s in logged]
     assert not leaked, f"{leaked} reached the log:\n{logged[-3000:]}"
-
-
-@pytest.fixture
-def log_output():
-    """What the configured console handler writes, whichever logger it serves."""
-    handler = next(h for h in logging.getLogger("django.request").handlers if isinstance(h, logging.StreamHandler))
-    assert any(type(f).__name__ == "RedactPhiFilter" for f in handler.filters)
-    buffer = io.StringIO()
-    # Swapped in place, not with setStream(): that flushes the old stream, which may be a
-    # capture of an earlier test and closed by now.
-    with handler.lock:
-        previous, handler.stream = handler.stream, buffer
-    try:
-        yield buffer
-    finally:
-        with handler.lock:
-            handler.stream = previous
 
 
 @pytest.mark.django_db

@@ -100,3 +100,12 @@ def test_check_deploy_is_clean_in_production():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("token", "refused"), [("", False), ("demo-notifications", True), ("x" * 31, True),
+                                                ("x" * 32, False)])
+def test_production_refuses_a_short_notification_secret(token, refused):
+    result = django_with({**PRODUCTION, "PRIORAUTH_NOTIFICATION_TOKEN": token})
+
+    assert (result.returncode != 0) == refused, result.stderr
+    assert not refused or ("PRIORAUTH_NOTIFICATION_TOKEN" in result.stderr and token not in result.stderr)
