@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+_worker_log: Path | None = None  # the session's worker's log, quoted when a wait times out
 
 
 def database_url() -> str:
@@ -49,6 +50,8 @@ def _worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     proc = start_worker(app, queues=[queue], node=f"{queue}@localhost", log=log, env=env)
     proc.queue, proc.node = queue, f"{queue}@localhost"
+    global _worker_log
+    _worker_log = log
     try:
         yield proc
     finally:
@@ -125,7 +128,8 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError("timed out waiting for the worker")
+    tail = _worker_log.read_text(errors="replace")[-3000:] if _worker_log and _worker_log.exists() else ""
+    raise AssertionError(f"timed out waiting for the worker; the end of its log:\n{tail}")
 
 
 class PrivateBroker:
