@@ -125,3 +125,22 @@ def test_the_pdf_shows_the_total_on_the_last_form_and_the_provider_boxes(eight_l
            "a. NPI 5556667777" in second
     assert "33. BILLING PROVIDER INFO & PH # Riverside Spine and Pain Center 1200 Harbor Blvd Suite 300 " \
            "Springfield, IL 62701-1234 a. NPI 1234567893 b. ZZ208VP0014X" in second
+
+
+def test_a_claim_without_lines_is_one_blank_form_and_thirteen_lines_are_three():
+    empty = form_context(replace(ProfessionalClaimFactory(), lines=()))
+    thirteen = form_context(claim_with_lines(13))
+
+    assert len(empty.pages) == 1 and empty.pages[0].lines == (empty.pages[0].lines[0],) * LINES_PER_FORM
+    assert empty.pages[0].total_charge == "0.00"
+    assert [page.count for page in thirteen.pages] == [3, 3, 3]
+    assert [line.procedure_code for line in thirteen.pages[2].lines] == ["64483", "", "", "", "", ""]
+
+
+def test_names_are_escaped_in_the_html_not_interpreted():
+    from billing.cms1500.render import form_html
+
+    claim = ProfessionalClaimFactory()
+    claim = replace(claim, billing=replace(claim.billing, last_name_or_org="Spine & Pain <Center>"))
+
+    assert "Spine &amp; Pain &lt;Center&gt;" in form_html(form_context(claim))
