@@ -134,7 +134,7 @@ def test_a_claim_without_lines_is_one_blank_form_and_thirteen_lines_are_three():
     assert len(empty.pages) == 1 and empty.pages[0].lines == (empty.pages[0].lines[0],) * LINES_PER_FORM
     assert empty.pages[0].total_charge == "0.00"
     assert [page.count for page in thirteen.pages] == [3, 3, 3]
-    assert [line.procedure_code for line in thirteen.pages[2].lines] == ["64483", "", "", "", "", ""]
+    assert [line.procedure_code for line in thirteen.pages[2].lines] == ["99213", "", "", "", "", ""]
 
 
 def test_names_are_escaped_in_the_html_not_interpreted():
