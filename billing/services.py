@@ -186,7 +186,7 @@ def create_claims_for_encounter(*, encounter: Encounter, user=None, agent: str =
         return existing
     try:
         with transaction.atomic(durable=True):
-            Encounter.objects.select_for_update().filter(pk=encounter.pk).first()
+            _lock_encounter(encounter.pk)
             existing = selectors.original_claims_for(encounter.pk)
             if existing:
                 return existing
@@ -198,6 +198,11 @@ def create_claims_for_encounter(*, encounter: Encounter, user=None, agent: str =
             raise
         return existing
     return [claim]
+
+
+def _lock_encounter(pk: int) -> None:
+    """Serialize the callers billing one encounter (PostgreSQL: a row lock held to commit)."""
+    Encounter.objects.select_for_update().filter(pk=pk).first()
 
 
 def _new_claim(encounter: Encounter, *, user, agent: str) -> Claim:
