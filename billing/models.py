@@ -180,6 +180,9 @@ class Claim(models.Model):
     # Adjudicated: a correction (7) or void (8) may replace it.
     ADJUDICATED = (Status.ACCEPTED, Status.PAID, Status.PARTIALLY_PAID, Status.DENIED)
 
+    # How the audit trail names a claim (services and admin alike): not the FHIR Claim of records.
+    resource_type = "BillingClaim"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient_control_number = models.CharField(
         "patient control number", max_length=20, unique=True, default=new_control_number, editable=False,

@@ -52,7 +52,7 @@ def _audit(claim: Claim, action: str, *, user=None, agent: str = "", subtype: st
     record_access(
         user=user if signed else None,
         source=AuditEvent.Source.TASK if system and not signed else AuditEvent.Source.REST_API,
-        action=action, subtype=subtype, resource_type="BillingClaim", resource_id=str(claim.public_id),
+        action=action, subtype=subtype, resource_type=Claim.resource_type, resource_id=str(claim.public_id),
         patient_id=claim.patient.fhir_id, system=system or ("billing" if not signed else ""),
     )
 
