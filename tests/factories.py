@@ -1,4 +1,5 @@
-"""Factories for the tests: API clients with a role and a token, and FHIR resources.
+"""Factories for the tests: API clients with a role and a token, FHIR resources, and professional
+claims as plain data (billing.claim_data) with the scrubber's context.
 
 A resource factory *builds* a plain FHIR R4 dict (``PatientFactory.build()``), ready to be
 sent to the API, and *creates* by storing it through the write service
@@ -12,9 +13,14 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import User
+
+from billing import claim_data
+from billing.scrubber.context import AuthorizationOnFile, AuthorizationStatus, ScrubContext
 
 from pracops.access.services import create_api_client
 from pracops.fhir.mapping import CPT, ICD10CM, LOINC, NPI, ORG_TYPE, SNOMED, V2_0203
@@ -364,3 +370,123 @@ class ClaimResponseFactory(FhirResourceFactory):
     disposition = "Certified in total"
     preAuthRef = factory.SelfAttribute("auth_number")
     preAuthPeriod = factory.LazyFunction(lambda: {"start": "2026-06-02", "end": "2026-08-31"})
+
+
+# --- Billing: a professional claim as plain data (billing.claim_data) ---------------------------
+# Built, never stored: ``ProfessionalClaimFactory()`` is a clean claim for a right-sided lumbar
+# transforaminal epidural at two levels (64483-RT, 64484-RT) under an approved authorization.
+
+SERVICE_DAY = date(2026, 11, 20)
+AUTH_NUMBER = "PA2026110045"
+
+
+class AddressFactory(factory.Factory):
+    class Meta:
+        model = claim_data.Address
+
+    line1 = "1200 Harbor Blvd Suite 300"
+    city = "Springfield"
+    state = "IL"
+    postal_code = "627011234"
+
+
+class BillingProviderFactory(factory.Factory):
+    class Meta:
+        model = claim_data.Provider
+
+    npi = factory.LazyFunction(lambda: npi_with_check_digit("123456789"))
+    last_name_or_org = "Riverside Spine and Pain Center"
+    taxonomy = "208VP0014X"
+    tax_id = "371234567"
+    address = factory.SubFactory(AddressFactory)
+
+
+class RenderingProviderFactory(factory.Factory):
+    class Meta:
+        model = claim_data.Provider
+
+    npi = factory.LazyFunction(lambda: npi_with_check_digit("987654321"))
+    last_name_or_org = "Okafor"
+    first_name = "Adaeze"
+    taxonomy = "208VP0014X"
+
+
+class SubscriberFactory(factory.Factory):
+    class Meta:
+        model = claim_data.Subscriber
+
+    member_id = factory.Sequence(lambda n: f"XJH{n:09d}")
+    last_name = "Testpatient"
+    first_name = "Dana"
+    birth_date = date(1961, 4, 12)
+    sex = "F"
+    address = factory.LazyFunction(lambda: claim_data.Address("44 Elm St", "Springfield", "IL", "62704"))
+    group_number = "GRP-7781"
+    plan_name = "Acme PPO"
+
+
+class PayerFactory(factory.Factory):
+    class Meta:
+        model = claim_data.Payer
+
+    name = "Acme Health"
+    payer_id = "60054"
+
+
+class ServiceLineFactory(factory.Factory):
+    class Meta:
+        model = claim_data.ServiceLine
+
+    number = 1
+    procedure_code = "64483"
+    charge = Decimal("1450.00")
+    units = Decimal("1")
+    service_date = SERVICE_DAY
+    diagnosis_pointers = (1, 2)
+    modifiers = ("RT",)
+    control_number = factory.Sequence(lambda n: f"LN{n:08d}")
+
+
+class ProfessionalClaimFactory(factory.Factory):
+    class Meta:
+        model = claim_data.ProfessionalClaim
+
+    claim_id = factory.Sequence(lambda n: f"PO{n:08d}")
+    billing = factory.SubFactory(BillingProviderFactory)
+    subscriber = factory.SubFactory(SubscriberFactory)
+    payer = factory.SubFactory(PayerFactory)
+    diagnoses = ("M5416", "M5126")
+    lines = factory.LazyFunction(lambda: (
+        ServiceLineFactory(number=1),
+        ServiceLineFactory(number=2, procedure_code="64484", charge=Decimal("620.00")),
+    ))
+    place_of_service = "11"
+    prior_authorization = AUTH_NUMBER
+    rendering = factory.SubFactory(RenderingProviderFactory)
+    statement_date = date(2026, 11, 21)
+
+
+class AuthorizationOnFileFactory(factory.Factory):
+    """An approved authorization covering the default claim's codes and date, 2 of 4 units used."""
+
+    class Meta:
+        model = AuthorizationOnFile
+
+    number = AUTH_NUMBER
+    codes = frozenset({"64483", "64484"})
+    valid_from = date(2026, 11, 1)
+    valid_until = date(2027, 1, 31)
+    status = AuthorizationStatus.APPROVED
+    approved_units = 4
+    units_used = 0
+
+
+class ScrubContextFactory(factory.Factory):
+    class Meta:
+        model = ScrubContext
+
+    today = date(2026, 12, 5)
+    timely_filing_days = 180
+    authorizations = factory.LazyFunction(lambda: (AuthorizationOnFileFactory(),))
+    codes_requiring_authorization = frozenset({"64483", "64484", "64490", "64491", "64493", "64494"})
+    claims_sent = factory.LazyFunction(dict)
