@@ -306,6 +306,8 @@ class ClaimEdit(models.Model):
     severity = models.CharField(max_length=8, choices=Severity.choices)
     message = models.CharField(max_length=500)
     line_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    other_claim = models.CharField(
+        max_length=20, blank=True, help_text="The other claim a finding is about (a duplicate's), by its control number")
 
     class Meta:
         ordering = ["-run_at", "line_number", "pk"]

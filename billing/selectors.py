@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils import timezone
+
 from django.db.models import Q, QuerySet
 
 from billing.claim_data import Address, Party, Payer, ProfessionalClaim, Provider, ServiceLine, Subscriber
-from billing.models import BillingProfile, Claim, ClaimLine, FeeSchedule
+from billing.models import BillingProfile, Claim, ClaimLine, FeeSchedule, PayerBillingSettings
+from billing.scrubber import AuthorizationOnFile, AuthorizationStatus, ScrubContext, sent_line_key
 from pracops.records.models import Encounter, Patient
 
 
@@ -156,3 +159,80 @@ def claims_to_work() -> QuerySet[Claim]:
     return (Claim.objects.filter(status__in=(Claim.Status.REJECTED, Claim.Status.DENIED,
                                              Claim.Status.PARTIALLY_PAID))
             .select_related("payer").order_by("service_date", "pk"))
+
+
+# --- What the scrubber reads besides the claim -----------------------------------------
+
+# Claims whose lines reached the payer and still stand there: a line on one of them sent again
+# on an original claim is a duplicate. Rejected claims never reached adjudication; closed ones
+# were voided or written off.
+SENT = (Claim.Status.SUBMITTED, Claim.Status.ACCEPTED, Claim.Status.PAID, Claim.Status.PARTIALLY_PAID,
+        Claim.Status.DENIED, Claim.Status.APPEALED, Claim.Status.CORRECTED)
+
+_AUTHORIZATION_STATUS = {
+    "approved": AuthorizationStatus.APPROVED, "partially_approved": AuthorizationStatus.APPROVED,
+    # An approval past its dates is still what was approved: the date edit says why it does not cover.
+    "expired": AuthorizationStatus.APPROVED,
+    "denied": AuthorizationStatus.DENIED,
+}
+
+
+def scrub_context(claim: Claim, *, today: date | None = None) -> ScrubContext:
+    """What the scrubber needs to know about ``claim`` from the database: the payer's timely
+    filing limit, the codes it wants authorized (its policy set), the patient's authorizations
+    on file and the lines already sent on the patient's other claims for the same dates.
+
+    An approval's units used are those of the procedures performed before this claim's own
+    (``priorauth.selectors.units_used_before``): the claim's lines are its own units, so they are
+    not counted twice.
+    """
+    from priorauth import selectors as priorauth_selectors
+    from priorauth.criteria import coverage_information
+    from priorauth.models import PriorAuthorization
+
+    lines = list(ClaimLine.objects.filter(claim=claim).order_by("number"))
+    codes = {line.procedure_code for line in lines}
+    procedure_pks = [line.procedure_id for line in lines if line.procedure_id is not None]
+    payer_settings = PayerBillingSettings.objects.filter(organization_id=claim.payer_id).first()
+
+    required: set[str] = set()
+    profile = priorauth_selectors.payer_profile(claim.coverage)
+    if profile is not None:
+        for code in codes:
+            try:
+                answer = coverage_information(payer=profile.policy_key, cpt=code, on=claim.service_date)
+            except Exception:  # noqa: BLE001 - an unknown payer or code: no requirement known
+                continue
+            if answer.pa_needed == "auth-needed":
+                required.add(code)
+
+    authorizations = []
+    for authorization in (PriorAuthorization.objects.filter(patient_id=claim.patient_id)
+                          .exclude(auth_number="").order_by("pk")):
+        status = _AUTHORIZATION_STATUS.get(authorization.status, AuthorizationStatus.PENDING)
+        covered = frozenset(authorization.approved_codes or [authorization.cpt])
+        if not covered & codes:
+            continue
+        authorizations.append(AuthorizationOnFile(
+            number=authorization.auth_number, codes=covered, status=status,
+            valid_from=authorization.valid_from or date.min, valid_until=authorization.valid_until or date.max,
+            approved_units=authorization.approved_units,
+            units_used=priorauth_selectors.units_used_before(authorization, procedure_pks)
+            if authorization.approved_units is not None else 0))
+
+    sent = {}
+    others = (ClaimLine.objects.filter(claim__patient_id=claim.patient_id, claim__status__in=SENT,
+                                       service_date__in={line.service_date for line in lines})
+              .exclude(claim=claim).select_related("claim__coverage"))
+    if claim.replaces_id is not None:
+        others = others.exclude(claim_id=claim.replaces_id)
+    for line in others:
+        key = sent_line_key(member_id=line.claim.coverage.member_id, service_date=line.service_date,
+                            procedure_code=line.procedure_code, modifiers=line.modifiers)
+        sent[key] = line.claim.patient_control_number
+
+    return ScrubContext(
+        today=today or timezone.localdate(),
+        timely_filing_days=payer_settings.timely_filing_days if payer_settings else None,
+        authorizations=tuple(authorizations), codes_requiring_authorization=frozenset(required),
+        claims_sent=sent)

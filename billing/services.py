@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from billing import selectors
 from billing.lifecycle import record_creation, transition
-from billing.models import Claim, ClaimLine, FeeScheduleEntry, PayerBillingSettings
+from billing.models import Claim, ClaimEdit, ClaimLine, FeeScheduleEntry, PayerBillingSettings
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_access
 from pracops.fhir.mapping import CPT, HCPCS, ICD10CM
@@ -263,6 +263,43 @@ def _new_claim(encounter: Encounter, *, user, agent: str) -> Claim:
     claim.save(update_fields=["total_charge", "updated_at"])
     record_creation(claim, user=user, agent=agent, reason=f"made from the encounter ({len(lines)} lines)")
     return claim
+
+
+# --- Scrubbing --------------------------------------------------------------------------
+
+
+def scrub_claim(*, claim: Claim, user=None, agent: str = "", today: date | None = None) -> list[ClaimEdit]:
+    """Run the scrubber (``billing.scrubber.scrub``) on a claim not yet sent, with a context read
+    from the database (``selectors.scrub_context``), and keep its findings as one run of
+    ``ClaimEdit``s. No error: a draft becomes ``scrubbed``; an error: a scrubbed claim goes back
+    to ``draft`` (an edit since the last run broke it). Returns the run's findings, errors first.
+    Raises BillingError for a claim already sent.
+    """
+    import uuid
+
+    from billing.scrubber import blocks_sending, scrub
+
+    who = agent or "system:billing"
+    with transaction.atomic(durable=True):
+        locked = _lock(claim.pk)
+        if locked.status not in Claim.UNSENT:
+            raise BillingError(f"only a claim not yet sent is scrubbed; this one is {locked.get_status_display().lower()}")
+        findings = scrub(selectors.professional_claim(locked), selectors.scrub_context(locked, today=today))
+        run, now = uuid.uuid4(), timezone.now()
+        edits = ClaimEdit.objects.bulk_create(
+            ClaimEdit(claim=locked, run=run, run_at=now, code=finding.edit, severity=finding.severity,
+                      message=finding.message[:500], line_number=finding.line, other_claim=finding.other_claim or "")
+            for finding in findings)
+        errors = sum(1 for finding in findings if finding.severity == ClaimEdit.Severity.ERROR)
+        if not blocks_sending(findings) and locked.status == S.DRAFT:
+            transition(locked, S.SCRUBBED, user=user, agent=who,
+                       reason=f"scrubbed: no errors, {len(findings)} warning{'s' if len(findings) != 1 else ''}")
+        elif blocks_sending(findings) and locked.status == S.SCRUBBED:
+            transition(locked, S.DRAFT, user=user, agent=who,
+                       reason=f"scrubbed again: {errors} error{'s' if errors != 1 else ''}")
+        _audit(locked, AuditEvent.Action.UPDATE, user=user, agent=agent, subtype="scrub")
+    claim.status = locked.status
+    return edits
 
 
 # --- Corrections and voids ------------------------------------------------------------

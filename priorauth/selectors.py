@@ -136,6 +136,38 @@ def approved_authorization_for(patient_pk: int, code: str, on: date, *,
 
 
 def _units_fit(authorization: PriorAuthorization, procedure_pk: int | None) -> bool:
+    if procedure_pk is None:
+        return units_used(authorization) + 1 <= authorization.approved_units
+    before, own = _units_around(authorization, procedure_pk)
+    if own is None:
+        return units_used(authorization) + 1 <= authorization.approved_units
+    return before + own <= authorization.approved_units
+
+
+def units_used_before(authorization: PriorAuthorization, procedure_pks) -> int:
+    """Units of an approval used by the performed procedures that come before all of
+    ``procedure_pks`` (by date, then id), those excluded: what a claim billing those procedures
+    finds already used (the claim's own units are its lines)."""
+    pks = set(procedure_pks)
+    used = 0
+    for pk, resource in _approval_procedures(authorization).values_list("pk", "resource"):
+        if pk in pks:
+            break
+        used += _quantity(resource)
+    return used
+
+
+def _units_around(authorization: PriorAuthorization, procedure_pk: int) -> tuple[int, int | None]:
+    """(units performed before the procedure, the procedure's own units or None when it does not count)."""
+    before = 0
+    for pk, resource in _approval_procedures(authorization).values_list("pk", "resource"):
+        if pk == procedure_pk:
+            return before, _quantity(resource)
+        before += _quantity(resource)
+    return before, None
+
+
+def _approval_procedures(authorization: PriorAuthorization):
     codes = authorization.approved_codes or [authorization.cpt]
     procedures = Procedure.objects.filter(
         patient_id=authorization.patient_id, status__in=PERFORMED, code__in=codes, date__isnull=False)
@@ -143,12 +175,7 @@ def _units_fit(authorization: PriorAuthorization, procedure_pk: int | None) -> b
         procedures = procedures.filter(date__date__gte=authorization.valid_from)
     if authorization.valid_until:
         procedures = procedures.filter(date__date__lte=authorization.valid_until)
-    used = 0
-    for pk, resource in procedures.order_by("date", "pk").values_list("pk", "resource"):
-        used += _quantity(resource)
-        if pk == procedure_pk:
-            return used <= authorization.approved_units
-    return used + 1 <= authorization.approved_units
+    return procedures.order_by("date", "pk")
 
 
 def _quantity(resource: dict) -> int:
