@@ -76,7 +76,7 @@ class ClaimLineInline(_ReadOnlyInline):
 class ClaimEditInline(_ReadOnlyInline):
     model = ClaimEdit
     verbose_name_plural = "scrub findings"
-    fields = readonly_fields = ["run_at", "severity", "code", "line_number", "message"]
+    fields = readonly_fields = ["run_at", "severity", "code", "line_number", "message", "other_claim"]
 
 
 class ClaimStatusChangeInline(_ReadOnlyInline):
