@@ -220,7 +220,8 @@ def _new_claim(encounter: Encounter, *, user, agent: str) -> Claim:
         raise BillingError(f"the patient has no active coverage with a payer on {first_date.isoformat()}")
     profile = selectors.billing_profile_for(encounter)
     if profile is None:
-        raise BillingError("the practice has no billing profile: set it up in the admin (Billing profiles)")
+        raise BillingError("no billing profile for the encounter: set up the practice's in the admin (Billing "
+                           "profiles), or the encounter's organization's when the practice has several")
     payer_settings = PayerBillingSettings.objects.filter(organization_id=coverage.payor_id).first()
     bilateral = payer_settings.bilateral if payer_settings else PayerBillingSettings.Bilateral.MODIFIER_50
 

@@ -345,3 +345,12 @@ def test_a_corrected_claim_is_not_the_encounters_original():
     claim = _adjudicated(case)
     services.correct_claim(claim=claim, reason="wrong modifier")
     assert [c.pk for c in services.create_claims_for_encounter(encounter=claim.encounter)] == [claim.pk]
+
+
+def test_without_a_billing_profile_no_claim_is_made():
+    case = practice()
+    price_list(None, {"64483": "950.00"})
+    case.profile.delete()
+    with pytest.raises(BillingError, match="no billing profile"):
+        services.create_claims_for_encounter(encounter=visit(case))
+    assert not Claim.objects.exists()
