@@ -101,6 +101,83 @@ def units_used(authorization: PriorAuthorization) -> int:
     return used
 
 
+def procedure_units(resource: dict) -> int:
+    """The units a performed procedure counts for: its ``quantity`` extension when the EHR sent
+    one, else 1 (what ``units_used`` counts, and what a claim line bills)."""
+    return _quantity(resource)
+
+
+def approved_authorization_for(patient_pk: int, code: str, on: date, *,
+                               procedure_pk: int | None = None) -> PriorAuthorization | None:
+    """The approval that covers ``code`` for the patient on ``on``: approved or partially
+    approved, ``code`` among its approved codes (its ordered code when none are listed), ``on``
+    within valid_from..valid_until (an open end is open), with units left; the earliest valid
+    one first when several do.
+
+    Units are those ``units_used`` counts: performed procedures, not claims. A claim line bills
+    a performed procedure that ``units_used`` already counts, so billing never adds to the use.
+    With ``procedure_pk`` (the procedure the line bills), "units left" means the procedures
+    performed before it under the approval (by date, then id), plus its own units, fit within
+    the approved units; so a claim for the approval's last unit still carries the number, and a
+    corrected claim for the same procedure gets the same answer. Without it, one more unit must
+    fit beside the units used.
+    """
+    candidates = (PriorAuthorization.objects.filter(patient_id=patient_pk, status__in=PriorAuthorization.APPROVALS)
+                  .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on))
+                  .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+                  .exclude(auth_number="")
+                  .order_by("valid_from", "decided_at", "pk"))
+    for authorization in candidates:
+        if code not in (authorization.approved_codes or [authorization.cpt]):
+            continue
+        if authorization.approved_units is None or _units_fit(authorization, procedure_pk):
+            return authorization
+    return None
+
+
+def _units_fit(authorization: PriorAuthorization, procedure_pk: int | None) -> bool:
+    if procedure_pk is None:
+        return units_used(authorization) + 1 <= authorization.approved_units
+    before, own = _units_around(authorization, procedure_pk)
+    if own is None:
+        return units_used(authorization) + 1 <= authorization.approved_units
+    return before + own <= authorization.approved_units
+
+
+def units_used_before(authorization: PriorAuthorization, procedure_pks) -> int:
+    """Units of an approval used by the performed procedures that come before all of
+    ``procedure_pks`` (by date, then id), those excluded: what a claim billing those procedures
+    finds already used (the claim's own units are its lines)."""
+    pks = set(procedure_pks)
+    used = 0
+    for pk, resource in _approval_procedures(authorization).values_list("pk", "resource"):
+        if pk in pks:
+            break
+        used += _quantity(resource)
+    return used
+
+
+def _units_around(authorization: PriorAuthorization, procedure_pk: int) -> tuple[int, int | None]:
+    """(units performed before the procedure, the procedure's own units or None when it does not count)."""
+    before = 0
+    for pk, resource in _approval_procedures(authorization).values_list("pk", "resource"):
+        if pk == procedure_pk:
+            return before, _quantity(resource)
+        before += _quantity(resource)
+    return before, None
+
+
+def _approval_procedures(authorization: PriorAuthorization):
+    codes = authorization.approved_codes or [authorization.cpt]
+    procedures = Procedure.objects.filter(
+        patient_id=authorization.patient_id, status__in=PERFORMED, code__in=codes, date__isnull=False)
+    if authorization.valid_from:
+        procedures = procedures.filter(date__date__gte=authorization.valid_from)
+    if authorization.valid_until:
+        procedures = procedures.filter(date__date__lte=authorization.valid_until)
+    return procedures.order_by("date", "pk")
+
+
 def _quantity(resource: dict) -> int:
     for extension in resource.get("extension") or []:
         if str(extension.get("url", "")).endswith("/quantity") and "valueQuantity" in extension:

@@ -1,0 +1,120 @@
+"""Billing in the Django admin: fee schedules edited with their prices, the practice's billing
+profile and each payer's billing settings, and claims shown read-only with their lines, scrub
+findings and status history (worklists and actions come with the billing workflow).
+
+Claims are patient data: opening or listing them is audited (``AuditedAdminMixin``). A claim's
+status changes only through ``billing.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from billing.models import (
+    BillingProfile,
+    Claim,
+    ClaimEdit,
+    ClaimLine,
+    ClaimStatusChange,
+    FeeSchedule,
+    FeeScheduleEntry,
+    PayerBillingSettings,
+)
+from pracops.audit.admin import AuditedAdminMixin
+
+
+class FeeScheduleEntryInline(admin.TabularInline):
+    model = FeeScheduleEntry
+    extra = 3
+    fields = ["procedure_code", "modifier", "amount"]
+
+
+@admin.register(FeeSchedule)
+class FeeScheduleAdmin(admin.ModelAdmin):
+    list_display = ["name", "payer_column", "effective_from", "effective_until"]
+    list_filter = ["payer"]
+    list_select_related = ["payer"]
+    search_fields = ["name", "payer__name"]
+    inlines = [FeeScheduleEntryInline]
+
+    @admin.display(description="payer", ordering="payer__name")
+    def payer_column(self, obj: FeeSchedule) -> str:
+        return obj.payer.name if obj.payer else "Default (all payers)"
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):
+    list_display = ["organization", "taxonomy", "place_of_service", "submitter_name"]
+    list_select_related = ["organization"]
+
+
+@admin.register(PayerBillingSettings)
+class PayerBillingSettingsAdmin(admin.ModelAdmin):
+    list_display = ["organization", "payer_id", "claim_filing_code", "timely_filing_days", "bilateral"]
+    list_select_related = ["organization"]
+    search_fields = ["organization__name", "payer_id"]
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClaimLineInline(_ReadOnlyInline):
+    model = ClaimLine
+    fields = readonly_fields = ["number", "procedure_code", "modifiers", "units", "charge", "service_date",
+                                "diagnosis_pointers", "control_number"]
+
+
+class ClaimEditInline(_ReadOnlyInline):
+    model = ClaimEdit
+    verbose_name_plural = "scrub findings"
+    fields = readonly_fields = ["run_at", "severity", "code", "line_number", "message", "other_claim"]
+
+
+class ClaimStatusChangeInline(_ReadOnlyInline):
+    model = ClaimStatusChange
+    verbose_name_plural = "status history"
+    fields = readonly_fields = ["at", "from_status", "to_status", "agent", "source", "source_reference", "reason"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["patient_control_number", "patient", "payer", "service_date", "status", "frequency",
+                    "total_charge"]
+    list_filter = ["status", "payer", "frequency"]
+    list_select_related = ["patient", "payer"]
+    search_fields = ["patient_control_number", "payer_claim_number", "patient__family", "patient__mrn"]
+    date_hierarchy = "service_date"
+    list_per_page = 50
+    show_full_result_count = False
+    inlines = [ClaimLineInline, ClaimEditInline, ClaimStatusChangeInline]
+    fieldsets = [
+        (None, {"fields": ["patient_control_number", "status", "frequency", "replaces", "payer_claim_number"]}),
+        ("Who and where", {"fields": ["patient", "coverage", "payer", "billing_provider", "rendering_provider",
+                                      "place_of_service", "encounter"]}),
+        ("Diagnoses and authorization", {"fields": ["diagnoses", "prior_authorization",
+                                                    "prior_authorization_number"]}),
+        ("Totals", {"fields": ["service_date", "total_charge", "created_at", "created_by"]}),
+    ]
+    readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
+
+    # Claims are made from encounters and changed by the billing services, never by hand here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def resource_id_of(self, obj) -> str:
+        return str(obj.public_id)
