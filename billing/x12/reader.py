@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from billing.x12.messages import Interchange
 
@@ -24,6 +24,7 @@ ISA_LENGTH = 106  # the ISA segment, its terminator included
 _ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 _LINE_BREAKS = "\r\n"
+_NUMBER = re.compile(r"-?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})\Z")
 
 
 class X12SyntaxError(ValueError):
@@ -115,13 +116,11 @@ class Segment:
 
 
 def _decimal(segment: Segment, index: int, value: str) -> Decimal:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise segment.fault(f"{segment.id}{index:02d} is not a number") from None
-    if not number.is_finite():
+    # X12's decimal (R) type: an optional minus, digits and at most one point; no exponent, so no
+    # value can overflow the arithmetic that balances a remittance.
+    if not _NUMBER.match(value):
         raise segment.fault(f"{segment.id}{index:02d} is not a number")
-    return number
+    return Decimal(value)
 
 
 def _date(segment: Segment, index: int, value: str) -> date:
