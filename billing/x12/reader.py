@@ -70,8 +70,10 @@ class Segment:
 
     def __getitem__(self, index: int) -> str:
         """Element ``index`` (``segment[1]`` is XX01), ``""`` when the segment stops before it."""
-        elements = self.elements
-        return elements[index] if index < len(elements) else ""
+        try:
+            return self.elements[index]
+        except IndexError:
+            return ""
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -89,7 +91,8 @@ class Segment:
         return X12SyntaxError(message, self.id, self.position)
 
     def required(self, index: int) -> str:
-        value = self[index]
+        elements = self.elements
+        value = elements[index] if index < len(elements) else ""
         if not value:
             raise self.fault(f"{self.id}{index:02d} is required")
         return value

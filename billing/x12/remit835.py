@@ -173,17 +173,17 @@ class _Service:
 
 def _adjustments(cas: Segment) -> list[Adjustment]:
     group = cas.required(1)
+    elements = cas.elements
+    if len(elements) > 20:
+        raise cas.fault("CAS has more than 19 elements")
     found = []
-    for index in range(2, 20, 3):  # up to six reason, amount, quantity triplets
-        if index < len(cas.elements) and cas[index]:
-            found.append(Adjustment(group=group, reason=cas[index], amount=cas.amount(index + 1),
-                                    quantity=cas.optional_amount(index + 2)))
-        elif cas[index + 1]:
+    for index in range(2, len(elements), 3):  # up to six reason, amount, quantity triplets
+        if elements[index]:
+            found.append(Adjustment(group, elements[index], cas.amount(index + 1), cas.optional_amount(index + 2)))
+        elif cas[index + 1] or cas[index + 2]:
             raise cas.fault(f"CAS{index:02d} reason code is required with its amount")
     if not found:
         raise cas.fault("CAS02 is required")
-    if len(cas.elements) > 20:
-        raise cas.fault("CAS has more than 19 elements")
     return found
 
 

@@ -7,11 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.x12.ack999 import read_999
+from billing.x12.ack999 import read_999, write_999
+from billing.x12.messages import ImplementationAcknowledgment, SegmentError, TransactionAcknowledgment
 from billing.x12.reader import X12SyntaxError, read_interchange, read_sets, tokenize
 from billing.x12.remit835 import read_835
 from billing.x12.status277 import read_277
-from tests.billing.x12.conftest import fixture_text
+from tests.billing.x12.conftest import envelope, fixture_text
+from tests.factories import InterchangeFactory
 
 
 def redelimited(text: str, element: str, sub_element: str, segment: str, repetition: str = "^") -> str:
@@ -142,15 +144,24 @@ def test_a_file_of_the_wrong_kind_is_refused(managed_care):
 
 
 SAMPLES = ["835/managed-care.835", "835/medicare-part-a.835", "835/secondary-payment.835",
-           "277/claim-level-status.277"]
-READERS = {"835": read_835, "277": read_277}
+           "277/claim-level-status.277", "999/written"]
+READERS = {"835": read_835, "277": read_277, "999": read_999}
+
+
+def sample_text(sample: str) -> str:
+    if sample == "999/written":
+        transaction = TransactionAcknowledgment("837", "0001", "R", (SegmentError("NM1", 8, "2010", "8", (("3:1", "7"),)),),
+                                                ("5",))
+        return write_999([ImplementationAcknowledgment(InterchangeFactory(), "7", "HC", "R", (transaction,), 1, 1, 0,
+                                                       "005010X222A1")], envelope("FA"))
+    return fixture_text(sample)
 CHARACTERS = string.ascii_uppercase + string.digits + "*:~^>.-\n\r \x00\xff"
 
 
 @st.composite
 def mutations(draw):
     sample = draw(st.sampled_from(SAMPLES))
-    text = fixture_text(sample)
+    text = sample_text(sample)
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate line", "drop line"]))
         at = draw(st.integers(0, max(len(text) - 1, 0)))
@@ -170,7 +181,7 @@ def mutations(draw):
     return sample.split("/")[0], text
 
 
-@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_a_mutated_file_is_read_or_refused_with_a_syntax_error(case):
     kind, text = case
