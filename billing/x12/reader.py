@@ -196,7 +196,10 @@ def read_sets(text: str | bytes) -> list[TransactionSet]:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise X12SyntaxError("the file is not text", "", error.start) from None
+            # The segment the bad byte is in, counting terminators if the ISA declares one.
+            terminator = text[105:106] if len(text) >= ISA_LENGTH else b"~"
+            raise X12SyntaxError("a byte that is not UTF-8 text", "", text.count(terminator, 0, error.start) + 1) \
+                from None
     sets: list[TransactionSet] = []
     segments = tokenize(text)
     isa = next(segments)

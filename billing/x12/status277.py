@@ -258,7 +258,8 @@ def _segments(report: ClaimStatusReport, parties: AcknowledgmentParties) -> list
     return out
 
 
-def _counts(qualifiers: tuple[str, str], accepted: list[ClaimStatus], rejected: list[ClaimStatus]) -> list[list[object]]:
+def _counts(qualifiers: tuple[str, str], accepted: list[ClaimStatus],
+            rejected: list[ClaimStatus]) -> list[list[object]]:
     """QTY segments counting the claims accepted and rejected (qualifiers differ by level)."""
     return [["QTY", qualifier, len(claims)] for qualifier, claims in zip(qualifiers, (accepted, rejected)) if claims]
 

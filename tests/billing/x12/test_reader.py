@@ -150,21 +150,29 @@ READERS = {"835": read_835, "277": read_277, "999": read_999}
 
 def sample_text(sample: str) -> str:
     if sample == "999/written":
-        transaction = TransactionAcknowledgment("837", "0001", "R", (SegmentError("NM1", 8, "2010", "8", (("3:1", "7"),)),),
-                                                ("5",))
+        error = SegmentError("NM1", 8, "2010", "8", (("3:1", "7"),))
+        transaction = TransactionAcknowledgment("837", "0001", "R", (error,), ("5",))
         return write_999([ImplementationAcknowledgment(InterchangeFactory(), "7", "HC", "R", (transaction,), 1, 1, 0,
                                                        "005010X222A1")], envelope("FA"))
     return fixture_text(sample)
 CHARACTERS = string.ascii_uppercase + string.digits + "*:~^>.-\n\r \x00\xff"
 
 
+JUNK = ["", "-", "1E5", "NaN", "ABC", "20021399", "2002031", ":", "::", "-0", ".5", "99999999999999999999", "HC:",
+        "\x00", "1-2"]
+
+
 @st.composite
 def mutations(draw):
+    """A sample with one to three mutations: characters deleted, inserted or replaced, the text cut,
+    a segment repeated or dropped, or one element's value replaced with junk."""
     sample = draw(st.sampled_from(SAMPLES))
     text = sample_text(sample)
+    rnd = draw(st.randoms(use_true_random=False))  # positions uniform over the file, not biased to its start
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate line", "drop line"]))
-        at = draw(st.integers(0, max(len(text) - 1, 0)))
+        kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate segment",
+                                     "drop segment", "element", "element"]))
+        at = rnd.randrange(len(text)) if text else 0
         if kind == "delete":
             text = text[:at] + text[at + 1:]
         elif kind == "insert":
@@ -175,8 +183,14 @@ def mutations(draw):
             text = text[:at]
         else:
             segments = text.split("~")
-            index = draw(st.integers(0, len(segments) - 1))
-            segments[index:index + 1] = [segments[index]] * (2 if kind == "duplicate line" else 0)
+            index = rnd.randrange(len(segments))
+            if kind == "element":
+                elements = segments[index].split("*")
+                if len(elements) > 1 and not elements[0].strip().startswith("ISA"):
+                    elements[rnd.randrange(1, len(elements))] = draw(st.sampled_from(JUNK))
+                segments[index] = "*".join(elements)
+            else:
+                segments[index:index + 1] = [segments[index]] * (2 if kind == "duplicate segment" else 0)
             text = "~".join(segments)
     return sample.split("/")[0], text
 
@@ -189,3 +203,11 @@ def test_a_mutated_file_is_read_or_refused_with_a_syntax_error(case):
         READERS[kind](text)
     except X12SyntaxError as error:
         assert error.position >= 1 or error.segment_id == ""
+
+
+def test_a_byte_that_is_not_text_is_placed_in_its_segment(managed_care):
+    data = managed_care.replace("N3*10 SOUTH", "N3*10 SOUTH\xff").encode("latin-1")
+
+    with pytest.raises(X12SyntaxError, match="not UTF-8") as error:
+        read_835(data)
+    assert error.value.position == 8

@@ -139,9 +139,9 @@ def test_a_provider_adjustment_taken_back_reduces_the_payment():
 
 
 def test_a_written_remittance_validates_and_reads_back():
-    line = ServicePaymentFactory(remarks=("N130",), adjustments=(Adjustment("CO", "45", Decimal("300.00")),
-                                                                 Adjustment("PR", "2", Decimal("100.00"), Decimal("1"))),
-                                 paid=Decimal("600.00"))
+    line = ServicePaymentFactory(remarks=("N130",), paid=Decimal("600.00"),
+                                 adjustments=(Adjustment("CO", "45", Decimal("300.00")),
+                                              Adjustment("PR", "2", Decimal("100.00"), Decimal("1"))))
     advice = RemittanceAdviceFactory(claims=(ClaimPaymentFactory(services=(line,), remarks=("MA01",)),
                                              ClaimPaymentFactory(status_code="4", paid=Decimal("0"), services=())))
     text = write_835([advice, RemittanceAdviceFactory(payment_method="CHK")], envelope("HP"))
