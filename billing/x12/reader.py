@@ -104,8 +104,12 @@ class Segment:
         value = self[index]
         return _decimal(self, index, value) if value else None
 
-    def date(self, index: int) -> date:
+    def required_date(self, index: int) -> date:
         return _date(self, index, self.required(index))
+
+    def date_within(self, index: int, value: str) -> date:
+        """A date written inside element ``index`` (one end of an RD8 range, say)."""
+        return _date(self, index, value)
 
     def optional_date(self, index: int) -> date | None:
         value = self[index]

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.x12.envelope import Envelope, Transaction, write_interchange
-from billing.x12.messages import (Adjustment, ClaimPayment, ProviderAdjustment, RemittanceAdvice,
+from billing.x12.messages import (Adjustment, ClaimPayment, Interchange, ProviderAdjustment, RemittanceAdvice,
                                   ServicePayment)
 from billing.x12.reader import Segment, X12BalanceError, X12SyntaxError, sets_of
 
@@ -32,7 +32,7 @@ def read_835(text: str | bytes) -> list[RemittanceAdvice]:
     return [_read_set(t.interchange, t.control_number, t.segments) for t in sets_of(text, "835")]
 
 
-def _read_set(interchange, control_number: str, segments: list[Segment]) -> RemittanceAdvice:
+def _read_set(interchange: Interchange, control_number: str, segments: list[Segment]) -> RemittanceAdvice:
     bpr = segments[1] if len(segments) > 2 else segments[-1]
     if bpr.id != "BPR":
         raise bpr.fault("an 835 begins with BPR")
@@ -146,9 +146,9 @@ class _Service:
         sid = segment.elements[0]
         if sid == "DTM":
             if segment[1] == "472":
-                self.service_date = segment.date(2)
+                self.service_date = segment.required_date(2)
             elif segment[1] == "150":
-                self.period_start = segment.date(2)
+                self.period_start = segment.required_date(2)
         elif sid == "REF" and segment[1] == "6R":
             self.line_control_number = segment[2]
         elif sid == "LQ" and segment[1] == "HE":

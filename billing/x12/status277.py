@@ -104,18 +104,14 @@ def _service_dates(dtp: Segment) -> tuple[date, date]:
         start, separator, end = value.partition("-")
         if not separator:
             raise dtp.fault("DTP03 is not a date range (RD8)")
-        period = (_on(dtp, start), _on(dtp, end))
+        period = (dtp.date_within(3, start), dtp.date_within(3, end))
         if period[1] < period[0]:
             raise dtp.fault("DTP03 ends before it starts")
         return period
     if qualifier != "D8":
         raise dtp.fault("DTP02 is neither D8 nor RD8")
-    day = dtp.date(3)
+    day = dtp.required_date(3)
     return day, day
-
-
-def _on(dtp: Segment, value: str) -> date:
-    return Segment(["DTP", "", "", value], dtp.position, dtp.sub_element).date(3)
 
 
 class _Claim:

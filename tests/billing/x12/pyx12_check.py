@@ -3,6 +3,7 @@ and the loops and segments its walk of a file finds."""
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from shutil import rmtree
 from tempfile import mkdtemp
 
 import pyx12.error_handler
@@ -30,6 +32,7 @@ def map_path() -> str:
     """pyx12's own maps, with the 005010X212 map indexed."""
     source = Path(str(files("pyx12") / "map"))
     target = Path(mkdtemp(prefix="pyx12-maps-"))
+    atexit.register(rmtree, target, ignore_errors=True)
     for entry in source.iterdir():
         if entry.name != "maps.xml":
             os.symlink(entry, target / entry.name)
