@@ -19,6 +19,7 @@ from tempfile import mkdtemp
 import pyx12.error_handler
 import pyx12.params
 import pyx12.x12context
+import pyx12.x12file
 import pyx12.x12n_document
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
@@ -89,3 +90,8 @@ def walk(text: str, elements: dict[str, tuple[str, ...]] | None = None) -> Walk:
         if elements and node.id in elements:
             result.values.append((where, {ref: node.get_value(ref) or "" for ref in elements[node.id]}))
     return result
+
+
+def segment_ids(text: str) -> list[str]:
+    """The segment ids pyx12's raw reader finds in ``text``, in order."""
+    return [segment.get_seg_id() for segment in pyx12.x12file.X12Reader(io.StringIO(text))]

@@ -12,6 +12,7 @@ from billing.x12.messages import ImplementationAcknowledgment, SegmentError, Tra
 from billing.x12.reader import X12SyntaxError, read_interchange, read_sets, tokenize
 from billing.x12.remit835 import read_835
 from billing.x12.status277 import read_277
+from tests.billing.x12 import pyx12_check
 from tests.billing.x12.conftest import envelope, fixture_text
 from tests.factories import InterchangeFactory
 
@@ -211,3 +212,15 @@ def test_a_byte_that_is_not_text_is_placed_in_its_segment(managed_care):
     with pytest.raises(X12SyntaxError, match="not UTF-8") as error:
         read_835(data)
     assert error.value.position == 8
+
+
+@pytest.mark.parametrize("sample", ["835/cob-contractural-adjustment.835", "835/managed-care.835",
+                                    "835/medicare-part-a.835", "835/secondary-payment.835",
+                                    "835/tertiary-payment.835", "277/claim-level-status.277",
+                                    "277/claim-level-status-ncpdp.277", "277/information-receiver-level-status.277",
+                                    "277/provider-level-status.277"])
+def test_the_segments_are_the_ones_pyx12_finds(sample):
+    text = fixture_text(sample)
+
+    assert [segment.id for segment in tokenize(text)] == pyx12_check.segment_ids(text)
+    assert len(read_sets(text)[0].segments) == int(lines(text)[-3].split("*")[1])  # SE01
