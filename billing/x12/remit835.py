@@ -237,6 +237,8 @@ def write_835(advices: Sequence[RemittanceAdvice], envelope: Envelope, *, payer:
     gives the same advices (set control numbers aside: ST02 is numbered from
     ``first_set_control``). The advices' interchange fields are not used: ``envelope`` says who
     sends what."""
+    if envelope.functional_id != "HP":
+        raise ValueError("this functional group's GS01 is HP")
     transactions = [Transaction("835", GUIDE, _segments(advice, payer), guide_in_st=False) for advice in advices]
     return write_interchange(envelope, transactions, first_set_control=first_set_control)
 

@@ -199,6 +199,8 @@ def write_277ca(reports: Sequence[ClaimStatusReport], envelope: Envelope, partie
     one billing provider. The receiver and provider levels count and total the claims accepted
     (no A3/A6/A7/A8 status) and rejected. Each claim needs a status date, a charge and a first
     service date (the TR3 requires them); reading the text back gives the same claims."""
+    if envelope.functional_id != "HN":
+        raise ValueError("this functional group's GS01 is HN")
     transactions = [Transaction("277", CLAIM_ACKNOWLEDGMENT, _segments(report, parties)) for report in reports]
     return write_interchange(envelope, transactions, first_set_control=first_set_control)
 

@@ -95,3 +95,8 @@ def test_any_999_written_reads_back_the_same(acks):
 @given(acknowledgments)
 def test_any_999_written_validates_with_pyx12(ack):
     assert pyx12_check.validation_errors(write_999([ack], envelope("FA"))) == []
+
+
+def test_a_999_goes_in_an_fa_group():
+    with pytest.raises(ValueError, match="FA"):
+        write_999([acknowledgment([REJECTED_CLAIM])], envelope("HC"))
