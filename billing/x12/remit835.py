@@ -5,6 +5,10 @@ Balance: an 835 whose BPR02 is not the sum of its CLP04s less its PLB amounts is
 with :class:`X12BalanceError` (at the BPR), like a malformed file: posting part of a payment that
 does not add up would leave the deposit unreconciled. A PLB amount is what the payer takes back,
 so a negative PLB amount (money owed to the provider) increases the payment (TR3 1.10.2.1.3).
+
+Leniencies, each met in a payer's sample: an unreadable BPR16 reads as no payment date; an SVC01
+written with ">" although ISA16 is another separator is split on ">"; an SVC01 without a
+procedure code reads with an empty one. A line's date is its DTM*472, else its DTM*150.
 """
 
 from __future__ import annotations
