@@ -491,6 +491,7 @@ class ScrubContextFactory(factory.Factory):
     codes_requiring_authorization = frozenset({"64483", "64484", "64490", "64491", "64493", "64494"})
     claims_sent = factory.LazyFunction(dict)
 
+
 # --- billing: what the clearinghouse and payers answer (billing.x12.messages), as plain data ---
 
 from datetime import date  # noqa: E402
