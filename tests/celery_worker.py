@@ -45,6 +45,11 @@ def _worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     queue = f"pracops-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     app.conf.task_routes = {"documentation.tasks.*": {"queue": queue}}
+    # Celery keeps the router it made for the first task sent: one an earlier test sent (a
+    # note's reading queued on commit) would still route notes to the settings' nlp queue.
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+    assert app.amqp.router.route({}, "documentation.tasks.extract_note_facts_task")["queue"].name == queue
     env = dict(os.environ, DATABASE_URL=database_url(), CELERY_TASK_DEFAULT_QUEUE=queue,
                CELERY_NLP_QUEUE=queue, PYTHONPATH=str(ROOT))
     log = tmp_path_factory.mktemp("celery") / "worker.log"
