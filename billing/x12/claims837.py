@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.claim_data import Address, Frequency, Party, Payer, ProfessionalClaim, Provider, ServiceLine, Subscriber
-from billing.x12.envelope import Envelope, Transaction, write_interchange
+from billing.x12.envelope import DEFAULT_DELIMITERS, Envelope, Transaction, write_interchange
 from billing.x12.guide_rules import is_nine_digit_zip, is_po_box, is_valid_npi
 
 GUIDE = "005010X222A1"
@@ -396,7 +396,8 @@ def _digits(value: str, count: int) -> bool:
 
 
 def _length(refuse: _Refusal, field: str, value: str, low: int, high: int) -> None:
-    if not low <= len(value.strip()) <= high or len(value) > high:
-        problem = "is required" if low and not value.strip() else f"must be {low} to {high} characters"
+    # measured as written: delimiters and characters outside the X12 set become spaces, then trimmed
+    written = DEFAULT_DELIMITERS.clean(value)
+    if not low <= len(written) <= high:
+        problem = "is required" if low and not written else f"must be {low} to {high} characters"
         raise refuse(field, problem)
-

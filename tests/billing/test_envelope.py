@@ -49,3 +49,8 @@ def test_an_835_leaves_st03_empty():
 def test_an_envelope_that_cannot_be_written_is_refused(fields):
     with pytest.raises(ValueError):
         write_interchange(envelope(**fields), [Transaction("837", "005010X222A1", [["BHT"]])])
+
+
+def test_text_outside_the_x12_character_set_is_folded_or_blanked():
+    assert write_segment(["NM1", "IL", "1", "Muñoz-Peña", "Zoë", "\tJr\x00"]) == "NM1*IL*1*Munoz-Pena*Zoe*Jr~"
+    assert write_segment(["NTE", "ADD", "Ω dose"]) == "NTE*ADD*dose~"
