@@ -27,7 +27,8 @@ class Delimiters:
         X12 extended character set: accents folded (Muñoz -> Munoz), any other character outside
         printable ASCII a space."""
         text = "" if value is None else str(value)
-        for mark in (self.element, self.sub_element, self.repetition, self.segment, "\r", "\n"):
+        # each character of the terminator on its own: written with line breaks it is "~\n"
+        for mark in (self.element, self.sub_element, self.repetition, *self.segment, "\r", "\n"):
             text = text.replace(mark, " ")
         if not (text.isascii() and text.isprintable()):
             text = _printable_ascii(text)
