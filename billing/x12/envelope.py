@@ -7,9 +7,11 @@ the 837P writer and the sandbox clearinghouse's responses both go through it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 Segment = Sequence[str]  # a segment's id then its elements, e.g. ("REF", "G1", "AUTH123")
@@ -27,12 +29,22 @@ class Delimiters:
         X12 extended character set: accents folded (Muñoz -> Munoz), any other character outside
         printable ASCII a space."""
         text = "" if value is None else str(value)
-        # each character of the terminator on its own: written with line breaks it is "~\n"
-        for mark in (self.element, self.sub_element, self.repetition, *self.segment, "\r", "\n"):
-            text = text.replace(mark, " ")
-        if not (text.isascii() and text.isprintable()):
-            text = _printable_ascii(text)
+        if self._needs_cleaning(text):  # most values are codes, numbers and plain names: one scan
+            if not (text.isascii() and text.isprintable()):
+                text = _printable_ascii(text)  # first, as folding can yield a delimiter (＊ -> *)
+            for mark in self._marks:
+                text = text.replace(mark, " ")
         return text.strip()
+
+    @cached_property
+    def _marks(self) -> tuple[str, ...]:
+        # each character of the terminator on its own: written with line breaks it is "~\n"
+        return tuple(dict.fromkeys((self.element, self.sub_element, self.repetition, *self.segment)))
+
+    @cached_property
+    def _needs_cleaning(self) -> Callable[[str], re.Match[str] | None]:
+        marks = "".join(re.escape(mark) for mark in self._marks)
+        return re.compile(f"[{marks}]|[^ -~]").search
 
 
 DEFAULT_DELIMITERS = Delimiters()

@@ -60,3 +60,7 @@ def test_a_segment_terminator_inside_a_value_cannot_end_the_segment_when_lines_a
     text = write_interchange(envelope(), [Transaction("837", "005010X222A1", [["NM1", "82", "1", "Ng~", "Linh"]])])
 
     assert "NM1*82*1*Ng*Linh~\n" in text
+
+
+def test_a_character_that_folds_into_a_delimiter_is_blanked_too():
+    assert write_segment(["NM1", "IL", "1", "A＊B～C"]) == "NM1*IL*1*A B C~"
