@@ -48,7 +48,8 @@ class X12Issue:
 
     severity: str  # ERROR or FATAL
     segment_id: str  # e.g. "NM1"; the missing segment's id when one is missing; "" when unknown
-    line: int  # the segment's number in the file (ISA is 1); 0 when unknown
+    line: int  # the segment's number in the file (ISA is 1); pyx12 places an envelope error
+    # (ISA/GS/ST codes) at its loop's trailer once the loop is closed; 0 when unknown
     code: str  # the X12 999 code pyx12 or the rule gives (IK304 segment, IK403 element, IK502/AK905 ...)
     message: str
     position: int | None = None  # the segment's position in its transaction set (ST is 1)

@@ -242,7 +242,8 @@ def test_a_claim_id_or_line_control_number_used_twice_in_one_file_is_refused():
     first = ProfessionalClaimFactory.build(claim_id="PC1")
 
     assert "claim_id appears twice" in refused(ProfessionalClaimFactory.build(claim_id="PC1"), others=[first])
-    twin = ProfessionalClaimFactory.build(lines=(ServiceLineFactory.build(control_number=first.lines[0].control_number),))
+    reused = ServiceLineFactory.build(control_number=first.lines[0].control_number)
+    twin = ProfessionalClaimFactory.build(lines=(reused,))
     assert "line 1 control_number is used by another line" in refused(twin, others=[first])
 
 
