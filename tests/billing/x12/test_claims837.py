@@ -250,3 +250,10 @@ def test_a_claim_id_or_line_control_number_used_twice_in_one_file_is_refused():
 def test_an_envelope_for_another_functional_group_is_refused():
     with pytest.raises(ValueError, match="HC"):
         write([ProfessionalClaimFactory.build()], envelope=envelope(functional_id="HP"))
+
+
+@pytest.mark.parametrize("claims, options", [([], {}), (None, {"claims_per_transaction": 0}),
+                                             (None, {"claims_per_transaction": 5001})])
+def test_an_empty_file_or_a_transaction_size_outside_the_guides_is_refused(claims, options):
+    with pytest.raises(ValueError):
+        write([ProfessionalClaimFactory.build()] if claims is None else claims, **options)
