@@ -7,8 +7,11 @@ the 837P writer and the sandbox clearinghouse's responses both go through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 Segment = Sequence[str]  # a segment's id then its elements, e.g. ("REF", "G1", "AUTH123")
@@ -22,11 +25,26 @@ class Delimiters:
     segment: str = "~"
 
     def clean(self, value: object) -> str:
-        """An element's text with no delimiter in it (each one becomes a space), trimmed."""
+        """An element's text with no delimiter in it (each one becomes a space), trimmed, in the
+        X12 extended character set: accents folded (Muñoz -> Munoz), any other character outside
+        printable ASCII a space."""
         text = "" if value is None else str(value)
-        for mark in (self.element, self.sub_element, self.repetition, self.segment, "\r", "\n"):
-            text = text.replace(mark, " ")
+        if self._needs_cleaning(text):  # most values are codes, numbers and plain names: one scan
+            if not (text.isascii() and text.isprintable()):
+                text = _printable_ascii(text)  # first, as folding can yield a delimiter (＊ -> *)
+            for mark in self._marks:
+                text = text.replace(mark, " ")
         return text.strip()
+
+    @cached_property
+    def _marks(self) -> tuple[str, ...]:
+        # each character of the terminator on its own: written with line breaks it is "~\n"
+        return tuple(dict.fromkeys((self.element, self.sub_element, self.repetition, *self.segment)))
+
+    @cached_property
+    def _needs_cleaning(self) -> Callable[[str], re.Match[str] | None]:
+        marks = "".join(re.escape(mark) for mark in self._marks)
+        return re.compile(f"[{marks}]|[^ -~]").search
 
 
 DEFAULT_DELIMITERS = Delimiters()
@@ -110,6 +128,13 @@ def write_interchange(envelope: Envelope, transactions: Sequence[Transaction], *
     out.append(write_segment(["GE", len(transactions), envelope.group_control], d))
     out.append(write_segment(["IEA", 1, f"{envelope.interchange_control:09d}"], d))
     return "".join(out)
+
+
+def _printable_ascii(text: str) -> str:
+    # Receivers (and pyx12) refuse characters outside the X12 character set; a name's accents
+    # are dropped as payers' own files drop them, rather than the claim being refused.
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return "".join(c if c.isascii() and c.isprintable() else " " for c in folded)
 
 
 def _fixed(value: str, width: int, delimiters: Delimiters) -> str:

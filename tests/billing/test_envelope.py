@@ -49,3 +49,18 @@ def test_an_835_leaves_st03_empty():
 def test_an_envelope_that_cannot_be_written_is_refused(fields):
     with pytest.raises(ValueError):
         write_interchange(envelope(**fields), [Transaction("837", "005010X222A1", [["BHT"]])])
+
+
+def test_text_outside_the_x12_character_set_is_folded_or_blanked():
+    assert write_segment(["NM1", "IL", "1", "Muñoz-Peña", "Zoë", "\tJr\x00"]) == "NM1*IL*1*Munoz-Pena*Zoe*Jr~"
+    assert write_segment(["NTE", "ADD", "Ω dose"]) == "NTE*ADD*dose~"
+
+
+def test_a_segment_terminator_inside_a_value_cannot_end_the_segment_when_lines_are_broken():
+    text = write_interchange(envelope(), [Transaction("837", "005010X222A1", [["NM1", "82", "1", "Ng~", "Linh"]])])
+
+    assert "NM1*82*1*Ng*Linh~\n" in text
+
+
+def test_a_character_that_folds_into_a_delimiter_is_blanked_too():
+    assert write_segment(["NM1", "IL", "1", "A＊B～C"]) == "NM1*IL*1*A B C~"
