@@ -364,3 +364,77 @@ class ClaimResponseFactory(FhirResourceFactory):
     disposition = "Certified in total"
     preAuthRef = factory.SelfAttribute("auth_number")
     preAuthPeriod = factory.LazyFunction(lambda: {"start": "2026-06-02", "end": "2026-08-31"})
+
+
+# --- billing: what the clearinghouse and payers answer (billing.x12.messages), as plain data ---
+
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from billing.x12 import messages as x12  # noqa: E402
+
+
+class InterchangeFactory(factory.Factory):
+    class Meta:
+        model = x12.Interchange
+
+    sender_id = "CLEARHOUSE"
+    receiver_id = "PRACOPS"
+    control_number = "000000001"
+    group_control_number = "1"
+    functional_id = "HP"
+    guide = "005010X221A1"
+    created = "2612050900"
+    usage = "T"
+
+
+class ServicePaymentFactory(factory.Factory):
+    """A facet joint injection line paid at 60 %, the rest written off contractually (CO-45)."""
+
+    class Meta:
+        model = x12.ServicePayment
+
+    procedure_code = "64493"
+    modifiers = ("RT",)
+    charge = Decimal("1000.00")
+    paid = Decimal("600.00")
+    units = Decimal("1")
+    line_control_number = factory.Sequence(lambda n: f"LINE{n}")
+    service_date = date(2026, 11, 2)
+    adjustments = factory.LazyAttribute(lambda o: (x12.Adjustment("CO", "45", o.charge - o.paid),))
+
+
+class ClaimPaymentFactory(factory.Factory):
+    class Meta:
+        model = x12.ClaimPayment
+
+    claim_id = factory.Sequence(lambda n: f"PC{n:07d}")
+    status_code = "1"
+    services = factory.LazyFunction(lambda: (ServicePaymentFactory(),))
+    charge = factory.LazyAttribute(lambda o: sum((s.charge for s in o.services), Decimal("0")))
+    paid = factory.LazyAttribute(lambda o: sum((s.paid for s in o.services), Decimal("0")))
+    patient_responsibility = Decimal("0")
+    filing_indicator = "12"
+    payer_claim_number = factory.Sequence(lambda n: f"PAYER{n:09d}")
+    patient_name = "DOE, JANE"
+
+
+class RemittanceAdviceFactory(factory.Factory):
+    """A balanced 835: BPR02 is the claims' payments less the provider adjustments."""
+
+    class Meta:
+        model = x12.RemittanceAdvice
+
+    interchange = factory.SubFactory(InterchangeFactory)
+    set_control_number = "0001"
+    payer_name = "SANDBOX PAYER"
+    payer_id = "12345"
+    payee_name = "PAIN CLINIC"
+    payee_npi = "1234567893"
+    trace_number = factory.Sequence(lambda n: f"EFT{n:06d}")
+    payment_method = "ACH"
+    payment_date = date(2026, 12, 5)
+    claims = factory.LazyFunction(lambda: (ClaimPaymentFactory(),))
+    provider_adjustments = ()
+    total_paid = factory.LazyAttribute(lambda o: sum((c.paid for c in o.claims), Decimal("0"))
+                                       - sum((p.amount for p in o.provider_adjustments), Decimal("0")))

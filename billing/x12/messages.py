@@ -64,6 +64,7 @@ class ImplementationAcknowledgment:
     included: int  # AK902
     received: int  # AK903
     accepted: int  # AK904
+    version: str = ""  # AK103, the acknowledged group's guide (GS08), e.g. 005010X222A1
 
 
 # --- 277CA / 277 -----------------------------------------------------------------------------
@@ -100,6 +101,8 @@ class ClaimStatus:
     service_date_from: date | None = None
     service_date_to: date | None = None
     lines: tuple[LineStatus, ...] = ()
+    patient_name: str = ""  # NM1*QC (or NM1*IL) of the claim's level, "LAST, FIRST"; never logged
+    member_id: str = ""  # that NM109; never logged
 
     @property
     def rejected(self) -> bool:
