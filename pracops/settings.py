@@ -306,6 +306,7 @@ SANDBOX_CLEARINGHOUSE_ENABLED = env.bool("PRACOPS_SANDBOX_CLEARINGHOUSE", defaul
 # set PRACOPS_SANDBOX_CLEARINGHOUSE_SUBMITTERS="ID=secret,..." wherever the sandbox is reachable.
 SANDBOX_CLEARINGHOUSE_SUBMITTERS: dict[str, str] = env.dict(
     "PRACOPS_SANDBOX_CLEARINGHOUSE_SUBMITTERS", default={"PRACOPS": "sandbox-clearinghouse-secret"})
+SANDBOX_CLEARINGHOUSE_NAME = "SANDBOX CLEARINGHOUSE"
 SANDBOX_CLEARINGHOUSE_ID = env.str("PRACOPS_SANDBOX_CLEARINGHOUSE_ID", default="SBXCLEARINGHOUS")  # ISA06, <= 15
 SANDBOX_CLEARINGHOUSE_MAX_BYTES = env.int("PRACOPS_SANDBOX_CLEARINGHOUSE_MAX_BYTES", default=2_000_000)
 # How long after a claim is accepted its 835 is due, and how often beat looks for due claims.

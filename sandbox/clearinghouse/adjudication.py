@@ -22,6 +22,17 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 PROCESSED_AS_PRIMARY, DENIED = "1", "4"
 
+# CLP06 takes fewer codes than the 837's SBR09: commercial plans (CI, BL) are reported as PPO (12),
+# the way commercial payers' 835s usually do; a code the 835 lacks becomes ZZ (mutually defined).
+_CLP06 = {"12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC",
+          "ZZ"}
+_CLP06_FOR_SBR09 = {"CI": "12", "BL": "12"}
+
+
+def filing_indicator(sbr09: str) -> str:
+    """The 835's claim filing indicator (CLP06) for the 837's (SBR09)."""
+    return sbr09 if sbr09 in _CLP06 else _CLP06_FOR_SBR09.get(sbr09 or "CI", "ZZ")
+
 
 def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -41,7 +52,7 @@ def adjudicate(claim: ReceivedClaim, rules: Sequence[Rule], *, default: Rule,
         claim_id=claim.claim_id, status_code=DENIED if denied else PROCESSED_AS_PRIMARY,
         charge=sum((s.charge for s in services), ZERO), paid=sum((s.paid for s in services), ZERO),
         patient_responsibility=sum((a.amount for s in services for a in s.adjustments if a.group == "PR"), ZERO),
-        filing_indicator=claim.filing_indicator or "CI", payer_claim_number=payer_claim_number,
+        filing_indicator=filing_indicator(claim.filing_indicator), payer_claim_number=payer_claim_number,
         services=services, patient_name=claim.patient_name,
     )
 

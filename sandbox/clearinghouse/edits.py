@@ -30,13 +30,14 @@ _MEMBER_ID = re.compile(r"[A-Za-z0-9]{2,20}")
 def acknowledge_claim(claim: ReceivedClaim, rules: Sequence[Rule], *, received: date,
                       payer_claim_number: str) -> ClaimStatus:
     """The 277CA status of ``claim`` received on ``received``: accepted with the payer's claim
-    number (REF*1K), or rejected with every reason found."""
+    number (REF*1K), or rejected with the first three reasons found (a 277CA's STC holds three)."""
     reasons = rejections(claim, rules, received=received)
     accepted = not reasons
     return ClaimStatus(
-        claim_id=claim.claim_id, statuses=(ACCEPTED,) if accepted else tuple(reasons), status_date=received,
+        claim_id=claim.claim_id, statuses=(ACCEPTED,) if accepted else tuple(reasons[:3]), status_date=received,
         charge=claim.charge, payer_claim_number=payer_claim_number if accepted else "",
-        service_date_from=claim.service_date_from, service_date_to=claim.service_date_to,
+        service_date_from=claim.service_date_from or received, service_date_to=claim.service_date_to,
+        patient_name=claim.patient_name, member_id=claim.member_id,
         lines=tuple(LineStatus(line_control_number=line.control_number, procedure_code=line.procedure_code,
                                statuses=(ACCEPTED,) if accepted else (reasons[0],), charge=line.charge)
                     for line in claim.lines if line.control_number),

@@ -45,12 +45,14 @@ def write_999(acknowledgment: ImplementationAcknowledgment, envelope: Envelope) 
     return Written(write([acknowledgment], envelope))
 
 
-def write_277ca(report: ClaimStatusReport, envelope: Envelope) -> Written:
+def write_277ca(report: ClaimStatusReport, envelope: Envelope, parties: object) -> Written:
+    """A 277CA of ``report``'s claims, all under the billing provider ``parties`` names
+    (billing.x12.status277.AcknowledgmentParties)."""
     try:
         from billing.x12.status277 import write_277ca as write
     except ImportError:
         return _as_json([report])
-    return Written(write([report], envelope))
+    return Written(write([report], envelope, parties))
 
 
 def write_835(advices: Sequence[RemittanceAdvice], envelope: Envelope) -> Written:

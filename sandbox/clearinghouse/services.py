@@ -13,7 +13,7 @@ import hmac
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,7 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.x12.messages import ClaimStatusReport, ImplementationAcknowledgment, Interchange
+from billing.x12.messages import ClaimStatus, ClaimStatusReport, ImplementationAcknowledgment, Interchange
+from billing.x12.status277 import AcknowledgmentParties
 from sandbox.clearinghouse import adjudication, edits, responses, rules
 from sandbox.clearinghouse.models import (
     ClearinghouseClaim,
@@ -90,47 +91,43 @@ def receive_file(*, submitter: str, text: str, now: datetime | None = None) -> R
 
 
 def _answer(submission: Submission, interchange: Interchange, text: str, *, now: datetime) -> Receipt:
-    acknowledgment = validate_837(text, interchange)
-    if "version" in {f.name for f in fields(acknowledgment)} and not getattr(acknowledgment, "version", ""):
-        acknowledgment = replace(acknowledgment, version=interchange.guide)  # AK103, once messages carries it
+    acknowledgment = replace(validate_837(text, interchange), version=interchange.guide)
     submission.status = acknowledgment.status
     submission.save(update_fields=["status"])
     files = [_response_file(submission, ResponseFile.ACK_999, now,
                             lambda envelope: responses.write_999(acknowledgment, envelope))]
     accepted_sets = {t.set_control_number for t in acknowledgment.transactions if t.status in ("A", "E")}
+    if not accepted_sets:
+        return Receipt(submission=submission, acknowledgment=acknowledgment, files=tuple(files), claims=())
+    active = active_rules()
     claims: list[ClearinghouseClaim] = []
-    if accepted_sets:
-        active = active_rules()
-        statuses = []
-        for claim in (c for c in read_claims(text) if c.transaction_control in accepted_sets):
-            row = ClearinghouseClaim.objects.create(
-                submission=submission, claim_id=claim.claim_id, payer_id=claim.payer_id,
-                billing_npi=claim.billing_npi, status=ClearinghouseClaim.REJECTED, data=claim.as_dict())
-            row.payer_claim_number = f"SBX{now:%y%j}{row.pk:08d}"
-            status = edits.acknowledge_claim(claim, active, received=now.date(),
-                                             payer_claim_number=row.payer_claim_number)
-            statuses.append(_with_patient(status, claim))
-            if status.accepted:
-                row.status = ClearinghouseClaim.ACCEPTED
-                row.remit_due_at = now + timedelta(seconds=settings.SANDBOX_CLEARINGHOUSE_REMIT_SECONDS)
-            else:
-                row.payer_claim_number = ""
-                row.reasons = [":".join(filter(None, (s.category, s.code, s.entity))) for s in status.statuses]
-            row.save()
-            claims.append(row)
-        if statuses:
-            report = ClaimStatusReport(interchange=interchange, guide=CLAIM_ACK_GUIDE, claims=tuple(statuses))
-            files.append(_response_file(submission, ResponseFile.CLAIM_ACK_277CA, now,
-                                        lambda envelope: responses.write_277ca(report, envelope)))
+    by_provider: dict[tuple[str, str], list[ClaimStatus]] = defaultdict(list)
+    for claim in (c for c in read_claims(text) if c.transaction_control in accepted_sets):
+        row = ClearinghouseClaim.objects.create(
+            submission=submission, claim_id=claim.claim_id, payer_id=claim.payer_id,
+            billing_npi=claim.billing_npi, status=ClearinghouseClaim.REJECTED, data=claim.as_dict())
+        row.payer_claim_number = f"SBX{now:%y%j}{row.pk:08d}"
+        status = edits.acknowledge_claim(claim, active, received=now.date(), payer_claim_number=row.payer_claim_number)
+        by_provider[(claim.billing_name, claim.billing_npi)].append(status)
+        if status.accepted:
+            row.status = ClearinghouseClaim.ACCEPTED
+            row.remit_due_at = now + timedelta(seconds=settings.SANDBOX_CLEARINGHOUSE_REMIT_SECONDS)
+        else:
+            row.payer_claim_number = ""
+            row.reasons = [":".join(filter(None, (s.category, s.code, s.entity))) for s in status.statuses]
+        row.save()
+        claims.append(row)
+    # One 277CA per billing provider: its upper levels name one provider.
+    for (name, npi), statuses in by_provider.items():
+        report = ClaimStatusReport(interchange=interchange, guide=CLAIM_ACK_GUIDE, claims=tuple(statuses))
+        parties = AcknowledgmentParties(
+            source_name=settings.SANDBOX_CLEARINGHOUSE_NAME, source_id=settings.SANDBOX_CLEARINGHOUSE_ID,
+            receiver_name=submission.submitter, receiver_id=interchange.sender_id or submission.submitter,
+            provider_name=name or "UNKNOWN", provider_npi=npi or "UNKNOWN", received=now.date(), processed=now.date(),
+            batch_reference=interchange.control_number)
+        files.append(_response_file(submission, ResponseFile.CLAIM_ACK_277CA, now,
+                                    lambda envelope: responses.write_277ca(report, envelope, parties)))
     return Receipt(submission=submission, acknowledgment=acknowledgment, files=tuple(files), claims=tuple(claims))
-
-
-def _with_patient(status, claim: ReceivedClaim):
-    """The 277CA names the patient (NM1*QC/IL) once billing.x12.messages carries the fields."""
-    names = {f.name for f in fields(status)}
-    extra = {key: value for key, value in (("patient_name", claim.patient_name), ("member_id", claim.member_id))
-             if key in names}
-    return replace(status, **extra) if extra else status
 
 
 def _response_file(submission: Submission | None, kind: str, now: datetime, write, *, submitter: str = "",
