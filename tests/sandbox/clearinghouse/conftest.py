@@ -55,6 +55,9 @@ class BillingProviderFactory(factory.Factory):
     address = factory.SubFactory(AddressFactory)
 
 
+PRACTICE = BillingProviderFactory()  # the practice bills under one NPI unless a test says otherwise
+
+
 class SubscriberFactory(factory.Factory):
     class Meta:
         model = Subscriber
@@ -93,7 +96,7 @@ class ProfessionalClaimFactory(factory.Factory):
         model = ProfessionalClaim
 
     claim_id = factory.Sequence(lambda n: f"PC{n:08d}")
-    billing = factory.SubFactory(BillingProviderFactory)
+    billing = PRACTICE
     subscriber = factory.SubFactory(SubscriberFactory)
     payer = factory.SubFactory(PayerFactory)
     diagnoses = ("M5416",)
@@ -108,10 +111,10 @@ def lines(*specs: tuple[str, str]) -> tuple[ServiceLine, ...]:
                  for n, (code, charge) in enumerate(specs, start=1))
 
 
-def _claim_segments(claim: ProfessionalClaim, hl: int) -> list[list[object]]:
+def _claim_segments(claim: ProfessionalClaim, hl: int, parent: int) -> list[list[object]]:
     s = claim.subscriber
     out: list[list[object]] = [
-        ["HL", hl, 1, "22", "0"],
+        ["HL", hl, parent, "22", "0"],
         ["SBR", "P", "18", s.group_number, "", "", "", "", "", s.claim_filing_code],
         ["NM1", "IL", "1", s.last_name, s.first_name, "", "", "", "MI", s.member_id],
         ["N3", s.address.line1], ["N4", s.address.city, s.address.state, s.address.postal_code],
@@ -136,9 +139,8 @@ def _claim_segments(claim: ProfessionalClaim, hl: int) -> list[list[object]]:
 def professional_claim_file(claims: list[ProfessionalClaim] | None = None, *, control: int | None = None,
                             sender: str = SUBMITTER, sets: int = 1) -> str:
     """An 837P interchange (005010X222A1) holding ``claims`` (one made by the factory when not
-    given), all under the first claim's billing provider, in ``sets`` transaction sets."""
+    given) in ``sets`` transaction sets, each claim under its billing provider's HL."""
     claims = claims or [ProfessionalClaimFactory()]
-    billing = claims[0].billing
     created = datetime(2026, 12, 1, 9, 30)
     transactions = []
     per_set = max(1, -(-len(claims) // sets))
@@ -148,15 +150,25 @@ def professional_claim_file(claims: list[ProfessionalClaim] | None = None, *, co
             ["NM1", "41", "2", "SUSQUEHANNA PAIN CENTER", "", "", "", "", "46", sender],
             ["PER", "IC", "BILLING OFFICE", "TE", "7175550100"],
             ["NM1", "40", "2", "SANDBOX CLEARINGHOUSE", "", "", "", "", "46", "SBXCLEARINGHOUS"],
-            ["HL", 1, "", "20", "1"],
-            ["PRV", "BI", "PXC", billing.taxonomy],
-            ["NM1", "85", "2", billing.last_name_or_org, "", "", "", "", "XX", billing.npi],
-            ["N3", billing.address.line1],
-            ["N4", billing.address.city, billing.address.state, billing.address.postal_code],
-            ["REF", "EI", billing.tax_id],
         ]
-        for n, claim in enumerate(claims[start:start + per_set], start=2):
-            segments += _claim_segments(claim, n)
+        hl = 0
+        by_provider: dict[Provider, list[ProfessionalClaim]] = {}
+        for claim in claims[start:start + per_set]:
+            by_provider.setdefault(claim.billing, []).append(claim)
+        for billing, provided in by_provider.items():
+            hl += 1
+            provider_hl = hl
+            segments += [
+                ["HL", provider_hl, "", "20", "1"],
+                ["PRV", "BI", "PXC", billing.taxonomy],
+                ["NM1", "85", "2", billing.last_name_or_org, "", "", "", "", "XX", billing.npi],
+                ["N3", billing.address.line1],
+                ["N4", billing.address.city, billing.address.state, billing.address.postal_code],
+                ["REF", "EI", billing.tax_id],
+            ]
+            for claim in provided:
+                hl += 1
+                segments += _claim_segments(claim, hl, provider_hl)
         transactions.append(Transaction("837", "005010X222A1", segments))
     envelope = Envelope(sender_id=sender, receiver_id="SBXCLEARINGHOUS",
                         interchange_control=control or next(_control_numbers), group_control=1,
