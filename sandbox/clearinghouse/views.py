@@ -80,9 +80,6 @@ def service(request: HttpRequest) -> HttpResponse:
 @submitter_view("submit")
 def submit(request: HttpRequest, submitter: str) -> HttpResponse:
     """POST submissions: an 837P interchange -> 201 with its 999's verdict and the files written."""
-    content_type = (request.content_type or "").lower()
-    if content_type not in X12_TYPES:
-        return error(415, "unsupported media type", f"send the interchange as {X12_TYPES[0]}")
     limit = settings.SANDBOX_CLEARINGHOUSE_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -96,6 +93,10 @@ def submit(request: HttpRequest, submitter: str) -> HttpResponse:
         return error(413, "too large", f"a file may hold at most {limit} bytes")
     if len(body) > limit:
         return error(413, "too large", f"a file may hold at most {limit} bytes")
+    if not body:
+        return error(400, "not x12", "the body is empty: send the interchange")
+    if (request.content_type or "").lower() not in X12_TYPES:
+        return error(415, "unsupported media type", f"send the interchange as {X12_TYPES[0]}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
