@@ -321,6 +321,7 @@ if SANDBOX_CLEARINGHOUSE_ENABLED:
     CELERY_BEAT_SCHEDULE["sandbox-clearinghouse-remit-due-claims"] = {
         "task": "sandbox.clearinghouse.tasks.remit_due_claims", "schedule": SANDBOX_CLEARINGHOUSE_REMIT_POLL_SECONDS,
     }
+    DEMO_STEPS.append("sandbox.clearinghouse.demo.load_rules")
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

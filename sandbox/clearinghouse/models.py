@@ -110,7 +110,7 @@ class ClearinghouseClaim(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="claims")
     claim_id = models.CharField(max_length=38)  # CLM01
     payer_id = models.CharField(max_length=80)
-    billing_npi = models.CharField(max_length=10)
+    billing_npi = models.CharField(max_length=80)  # NM109: ten digits when valid, but a rejected claim keeps what it had
     status = models.CharField(max_length=10, choices=[(ACCEPTED, "accepted"), (REJECTED, "rejected")])
     reasons = models.JSONField(default=list)  # ["A7:562:85", ...] when rejected
     payer_claim_number = models.CharField(max_length=30, blank=True)

@@ -130,8 +130,10 @@ def read_interchange(text: str) -> Interchange:
             return ""
 
     control = value(isa, "13")
-    if not control.isdigit():
+    if len(control) != 9 or not control.isascii() or not control.isdigit():
         raise NotX12("not an X12 interchange: ISA13, the interchange control number, must be nine digits")
+    if len(value(isa, "06")) > 15 or len(value(isa, "08")) > 15:
+        raise NotX12("not an X12 interchange: ISA06 and ISA08 hold at most 15 characters")
     return Interchange(
         sender_id=value(isa, "06"), receiver_id=value(isa, "08"), control_number=control,
         group_control_number=value(gs, "06"), functional_id=value(gs, "01"), guide=value(gs, "08"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing.x12.envelope import Envelope
 from billing.x12.messages import ClaimStatus, ClaimStatusReport, ImplementationAcknowledgment, Interchange
 from billing.x12.status277 import AcknowledgmentParties
 from sandbox.clearinghouse import adjudication, edits, responses, rules
@@ -32,6 +33,7 @@ from sandbox.clearinghouse.models import (
     Submission,
 )
 from sandbox.clearinghouse.received import ReceivedClaim, read_claims, read_interchange
+from sandbox.clearinghouse.responses import Written
 from sandbox.clearinghouse.rules import Rule, RuleError
 from sandbox.clearinghouse.validation import validate_837
 
@@ -80,7 +82,7 @@ def receive_file(*, submitter: str, text: str, now: datetime | None = None) -> R
         with transaction.atomic(durable=True):
             submission = Submission.objects.create(
                 submitter=submitter, interchange_control=interchange.control_number, sender_id=interchange.sender_id,
-                usage=interchange.usage or "P", status=Submission.REJECTED, text=text, received_at=now,
+                usage=interchange.usage if interchange.usage in ("P", "T") else "P", status=Submission.REJECTED, text=text, received_at=now,
             )
             return _answer(submission, interchange, text, now=now)
     except IntegrityError:
@@ -126,12 +128,13 @@ def _answer(submission: Submission, interchange: Interchange, text: str, *, now:
             provider_name=name or "UNKNOWN", provider_npi=npi or "UNKNOWN", received=now.date(), processed=now.date(),
             batch_reference=interchange.control_number)
         files.append(_response_file(submission, ResponseFile.CLAIM_ACK_277CA, now,
-                                    lambda envelope: responses.write_277ca(report, envelope, parties)))
+                                    lambda envelope, report=report, parties=parties:  # bound now, not late
+                                    responses.write_277ca(report, envelope, parties)))
     return Receipt(submission=submission, acknowledgment=acknowledgment, files=tuple(files), claims=tuple(claims))
 
 
-def _response_file(submission: Submission | None, kind: str, now: datetime, write, *, submitter: str = "",
-                   receiver_id: str = "", usage: str = "P") -> ResponseFile:
+def _response_file(submission: Submission | None, kind: str, now: datetime, write: Callable[[Envelope], Written], *,
+                   submitter: str = "", receiver_id: str = "", usage: str = "P") -> ResponseFile:
     """A response file in the submitter's mailbox; its row id numbers its interchange (ISA13)."""
     submitter = submission.submitter if submission else submitter
     row = ResponseFile.objects.create(submitter=submitter, kind=kind, submission=submission, name="", text="",
@@ -178,7 +181,7 @@ def _remit(submitter: str, payer_id: str, batch: list[tuple[ClearinghouseClaim, 
         by_payee[claim.billing_npi].append((row, claim))
     first = batch[0][0].submission
 
-    def write(envelope):
+    def write(envelope: Envelope) -> Written:
         interchange = Interchange(sender_id=envelope.sender_id, receiver_id=envelope.receiver_id,
                                   control_number=f"{envelope.interchange_control:09d}",
                                   group_control_number=str(envelope.group_control), functional_id="HP",

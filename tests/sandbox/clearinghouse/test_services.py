@@ -190,3 +190,14 @@ def test_the_beat_task_remits_due_claims():
 
     assert remit_due_claims(now=NOW.isoformat()) == 0
     assert remit_due_claims.delay(now=LATER.isoformat()).get() == 1
+
+
+def test_the_demo_step_loads_the_demo_rules_again_on_every_run(settings):
+    from sandbox.clearinghouse.demo import load_rules
+
+    assert "sandbox.clearinghouse.demo.load_rules" in settings.DEMO_STEPS
+    said = []
+    first = load_rules(base_url="http://localhost:8000/", say=said.append)
+    assert load_rules(base_url="http://localhost:8000/") == first
+    assert len(services.active_rules()) == len(DEMO_RULES) == len(first)
+    assert said == [f"Sandbox clearinghouse: {len(DEMO_RULES)} payer rules at http://localhost:8000/sandbox/clearinghouse/"]
