@@ -159,7 +159,9 @@ def remit_due_claims(*, now: datetime | None = None) -> list[ResponseFile]:
     now = now or timezone.now()
     written: list[ResponseFile] = []
     with transaction.atomic(durable=True):
-        due = list(ClearinghouseClaim.objects.select_for_update(skip_locked=True).filter(
+        # Only the claims are locked (of=self): locking the joined submissions too lets two racers each
+        # hold a claim the other's skipped row needed, and neither remits it.
+        due = list(ClearinghouseClaim.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=ClearinghouseClaim.ACCEPTED, remittance__isnull=True, remit_due_at__lte=now,
         ).select_related("submission").order_by("id"))
         if not due:
