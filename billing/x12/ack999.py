@@ -94,6 +94,8 @@ def write_999(acknowledgments: Sequence[ImplementationAcknowledgment], envelope:
     """One interchange (GS01 FA) with a 999 transaction set for each acknowledgment; reading it
     back gives the same acknowledgments (the interchange fields aside: ``envelope`` says who
     sends)."""
+    if envelope.functional_id != "FA":
+        raise ValueError("this functional group's GS01 is FA")
     transactions = [Transaction("999", GUIDE, _segments(ack)) for ack in acknowledgments]
     return write_interchange(envelope, transactions, first_set_control=first_set_control)
 

@@ -70,8 +70,10 @@ class Segment:
 
     def __getitem__(self, index: int) -> str:
         """Element ``index`` (``segment[1]`` is XX01), ``""`` when the segment stops before it."""
-        elements = self.elements
-        return elements[index] if index < len(elements) else ""
+        try:
+            return self.elements[index]
+        except IndexError:
+            return ""
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -89,7 +91,8 @@ class Segment:
         return X12SyntaxError(message, self.id, self.position)
 
     def required(self, index: int) -> str:
-        value = self[index]
+        elements = self.elements
+        value = elements[index] if index < len(elements) else ""
         if not value:
             raise self.fault(f"{self.id}{index:02d} is required")
         return value
@@ -101,8 +104,12 @@ class Segment:
         value = self[index]
         return _decimal(self, index, value) if value else None
 
-    def date(self, index: int) -> date:
+    def required_date(self, index: int) -> date:
         return _date(self, index, self.required(index))
+
+    def date_within(self, index: int, value: str) -> date:
+        """A date written inside element ``index`` (one end of an RD8 range, say)."""
+        return _date(self, index, value)
 
     def optional_date(self, index: int) -> date | None:
         value = self[index]
@@ -193,7 +200,10 @@ def read_sets(text: str | bytes) -> list[TransactionSet]:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise X12SyntaxError("the file is not text", "", error.start) from None
+            # The segment the bad byte is in, counting terminators if the ISA declares one.
+            terminator = text[105:106] if len(text) >= ISA_LENGTH else b"~"
+            raise X12SyntaxError("a byte that is not UTF-8 text", "", text.count(terminator, 0, error.start) + 1) \
+                from None
     sets: list[TransactionSet] = []
     segments = tokenize(text)
     isa = next(segments)

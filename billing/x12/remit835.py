@@ -5,6 +5,10 @@ Balance: an 835 whose BPR02 is not the sum of its CLP04s less its PLB amounts is
 with :class:`X12BalanceError` (at the BPR), like a malformed file: posting part of a payment that
 does not add up would leave the deposit unreconciled. A PLB amount is what the payer takes back,
 so a negative PLB amount (money owed to the provider) increases the payment (TR3 1.10.2.1.3).
+
+Leniencies, each met in a payer's sample: an unreadable BPR16 reads as no payment date; an SVC01
+written with ">" although ISA16 is another separator is split on ">"; an SVC01 without a
+procedure code reads with an empty one. A line's date is its DTM*472, else its DTM*150.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.x12.envelope import Envelope, Transaction, write_interchange
-from billing.x12.messages import (Adjustment, ClaimPayment, ProviderAdjustment, RemittanceAdvice,
+from billing.x12.messages import (Adjustment, ClaimPayment, Interchange, ProviderAdjustment, RemittanceAdvice,
                                   ServicePayment)
 from billing.x12.reader import Segment, X12BalanceError, X12SyntaxError, sets_of
 
@@ -32,7 +36,7 @@ def read_835(text: str | bytes) -> list[RemittanceAdvice]:
     return [_read_set(t.interchange, t.control_number, t.segments) for t in sets_of(text, "835")]
 
 
-def _read_set(interchange, control_number: str, segments: list[Segment]) -> RemittanceAdvice:
+def _read_set(interchange: Interchange, control_number: str, segments: list[Segment]) -> RemittanceAdvice:
     bpr = segments[1] if len(segments) > 2 else segments[-1]
     if bpr.id != "BPR":
         raise bpr.fault("an 835 begins with BPR")
@@ -146,9 +150,9 @@ class _Service:
         sid = segment.elements[0]
         if sid == "DTM":
             if segment[1] == "472":
-                self.service_date = segment.date(2)
+                self.service_date = segment.required_date(2)
             elif segment[1] == "150":
-                self.period_start = segment.date(2)
+                self.period_start = segment.required_date(2)
         elif sid == "REF" and segment[1] == "6R":
             self.line_control_number = segment[2]
         elif sid == "LQ" and segment[1] == "HE":
@@ -173,17 +177,17 @@ class _Service:
 
 def _adjustments(cas: Segment) -> list[Adjustment]:
     group = cas.required(1)
+    elements = cas.elements
+    if len(elements) > 20:
+        raise cas.fault("CAS has more than 19 elements")
     found = []
-    for index in range(2, 20, 3):  # up to six reason, amount, quantity triplets
-        if index < len(cas.elements) and cas[index]:
-            found.append(Adjustment(group=group, reason=cas[index], amount=cas.amount(index + 1),
-                                    quantity=cas.optional_amount(index + 2)))
-        elif cas[index + 1]:
+    for index in range(2, len(elements), 3):  # up to six reason, amount, quantity triplets
+        if elements[index]:
+            found.append(Adjustment(group, elements[index], cas.amount(index + 1), cas.optional_amount(index + 2)))
+        elif cas[index + 1] or cas[index + 2]:
             raise cas.fault(f"CAS{index:02d} reason code is required with its amount")
     if not found:
         raise cas.fault("CAS02 is required")
-    if len(cas.elements) > 20:
-        raise cas.fault("CAS has more than 19 elements")
     return found
 
 
@@ -237,6 +241,8 @@ def write_835(advices: Sequence[RemittanceAdvice], envelope: Envelope, *, payer:
     gives the same advices (set control numbers aside: ST02 is numbered from
     ``first_set_control``). The advices' interchange fields are not used: ``envelope`` says who
     sends what."""
+    if envelope.functional_id != "HP":
+        raise ValueError("this functional group's GS01 is HP")
     transactions = [Transaction("835", GUIDE, _segments(advice, payer), guide_in_st=False) for advice in advices]
     return write_interchange(envelope, transactions, first_set_control=first_set_control)
 

@@ -104,18 +104,14 @@ def _service_dates(dtp: Segment) -> tuple[date, date]:
         start, separator, end = value.partition("-")
         if not separator:
             raise dtp.fault("DTP03 is not a date range (RD8)")
-        period = (_on(dtp, start), _on(dtp, end))
+        period = (dtp.date_within(3, start), dtp.date_within(3, end))
         if period[1] < period[0]:
             raise dtp.fault("DTP03 ends before it starts")
         return period
     if qualifier != "D8":
         raise dtp.fault("DTP02 is neither D8 nor RD8")
-    day = dtp.date(3)
+    day = dtp.required_date(3)
     return day, day
-
-
-def _on(dtp: Segment, value: str) -> date:
-    return Segment(["DTP", "", "", value], dtp.position, dtp.sub_element).date(3)
 
 
 class _Claim:
@@ -203,6 +199,8 @@ def write_277ca(reports: Sequence[ClaimStatusReport], envelope: Envelope, partie
     one billing provider. The receiver and provider levels count and total the claims accepted
     (no A3/A6/A7/A8 status) and rejected. Each claim needs a status date, a charge and a first
     service date (the TR3 requires them); reading the text back gives the same claims."""
+    if envelope.functional_id != "HN":
+        raise ValueError("this functional group's GS01 is HN")
     transactions = [Transaction("277", CLAIM_ACKNOWLEDGMENT, _segments(report, parties)) for report in reports]
     return write_interchange(envelope, transactions, first_set_control=first_set_control)
 
@@ -258,7 +256,8 @@ def _segments(report: ClaimStatusReport, parties: AcknowledgmentParties) -> list
     return out
 
 
-def _counts(qualifiers: tuple[str, str], accepted: list[ClaimStatus], rejected: list[ClaimStatus]) -> list[list[object]]:
+def _counts(qualifiers: tuple[str, str], accepted: list[ClaimStatus],
+            rejected: list[ClaimStatus]) -> list[list[object]]:
     """QTY segments counting the claims accepted and rejected (qualifiers differ by level)."""
     return [["QTY", qualifier, len(claims)] for qualifier, claims in zip(qualifiers, (accepted, rejected)) if claims]
 

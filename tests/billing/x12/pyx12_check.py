@@ -3,6 +3,7 @@ and the loops and segments its walk of a file finds."""
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
@@ -12,11 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from shutil import rmtree
 from tempfile import mkdtemp
 
 import pyx12.error_handler
 import pyx12.params
 import pyx12.x12context
+import pyx12.x12file
 import pyx12.x12n_document
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
@@ -30,6 +33,7 @@ def map_path() -> str:
     """pyx12's own maps, with the 005010X212 map indexed."""
     source = Path(str(files("pyx12") / "map"))
     target = Path(mkdtemp(prefix="pyx12-maps-"))
+    atexit.register(rmtree, target, ignore_errors=True)
     for entry in source.iterdir():
         if entry.name != "maps.xml":
             os.symlink(entry, target / entry.name)
@@ -86,3 +90,8 @@ def walk(text: str, elements: dict[str, tuple[str, ...]] | None = None) -> Walk:
         if elements and node.id in elements:
             result.values.append((where, {ref: node.get_value(ref) or "" for ref in elements[node.id]}))
     return result
+
+
+def segment_ids(text: str) -> list[str]:
+    """The segment ids pyx12's raw reader finds in ``text``, in order."""
+    return [segment.get_seg_id() for segment in pyx12.x12file.X12Reader(io.StringIO(text))]

@@ -7,11 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.x12.ack999 import read_999
+from billing.x12.ack999 import read_999, write_999
+from billing.x12.messages import ImplementationAcknowledgment, SegmentError, TransactionAcknowledgment
 from billing.x12.reader import X12SyntaxError, read_interchange, read_sets, tokenize
 from billing.x12.remit835 import read_835
 from billing.x12.status277 import read_277
-from tests.billing.x12.conftest import fixture_text
+from tests.billing.x12 import pyx12_check
+from tests.billing.x12.conftest import envelope, fixture_text
+from tests.factories import InterchangeFactory
 
 
 def redelimited(text: str, element: str, sub_element: str, segment: str, repetition: str = "^") -> str:
@@ -142,18 +145,35 @@ def test_a_file_of_the_wrong_kind_is_refused(managed_care):
 
 
 SAMPLES = ["835/managed-care.835", "835/medicare-part-a.835", "835/secondary-payment.835",
-           "277/claim-level-status.277"]
-READERS = {"835": read_835, "277": read_277}
+           "277/claim-level-status.277", "999/written"]
+READERS = {"835": read_835, "277": read_277, "999": read_999}
+
+
+def sample_text(sample: str) -> str:
+    if sample == "999/written":
+        error = SegmentError("NM1", 8, "2010", "8", (("3:1", "7"),))
+        transaction = TransactionAcknowledgment("837", "0001", "R", (error,), ("5",))
+        return write_999([ImplementationAcknowledgment(InterchangeFactory(), "7", "HC", "R", (transaction,), 1, 1, 0,
+                                                       "005010X222A1")], envelope("FA"))
+    return fixture_text(sample)
 CHARACTERS = string.ascii_uppercase + string.digits + "*:~^>.-\n\r \x00\xff"
+
+
+JUNK = ["", "-", "1E5", "NaN", "ABC", "20021399", "2002031", ":", "::", "-0", ".5", "99999999999999999999", "HC:",
+        "\x00", "1-2"]
 
 
 @st.composite
 def mutations(draw):
+    """A sample with one to three mutations: characters deleted, inserted or replaced, the text cut,
+    a segment repeated or dropped, or one element's value replaced with junk."""
     sample = draw(st.sampled_from(SAMPLES))
-    text = fixture_text(sample)
+    text = sample_text(sample)
+    rnd = draw(st.randoms(use_true_random=False))  # positions uniform over the file, not biased to its start
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate line", "drop line"]))
-        at = draw(st.integers(0, max(len(text) - 1, 0)))
+        kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "duplicate segment",
+                                     "drop segment", "element", "element"]))
+        at = rnd.randrange(len(text)) if text else 0
         if kind == "delete":
             text = text[:at] + text[at + 1:]
         elif kind == "insert":
@@ -164,13 +184,19 @@ def mutations(draw):
             text = text[:at]
         else:
             segments = text.split("~")
-            index = draw(st.integers(0, len(segments) - 1))
-            segments[index:index + 1] = [segments[index]] * (2 if kind == "duplicate line" else 0)
+            index = rnd.randrange(len(segments))
+            if kind == "element":
+                elements = segments[index].split("*")
+                if len(elements) > 1 and not elements[0].strip().startswith("ISA"):
+                    elements[rnd.randrange(1, len(elements))] = draw(st.sampled_from(JUNK))
+                segments[index] = "*".join(elements)
+            else:
+                segments[index:index + 1] = [segments[index]] * (2 if kind == "duplicate segment" else 0)
             text = "~".join(segments)
     return sample.split("/")[0], text
 
 
-@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_a_mutated_file_is_read_or_refused_with_a_syntax_error(case):
     kind, text = case
@@ -178,3 +204,23 @@ def test_a_mutated_file_is_read_or_refused_with_a_syntax_error(case):
         READERS[kind](text)
     except X12SyntaxError as error:
         assert error.position >= 1 or error.segment_id == ""
+
+
+def test_a_byte_that_is_not_text_is_placed_in_its_segment(managed_care):
+    data = managed_care.replace("N3*10 SOUTH", "N3*10 SOUTH\xff").encode("latin-1")
+
+    with pytest.raises(X12SyntaxError, match="not UTF-8") as error:
+        read_835(data)
+    assert error.value.position == 8
+
+
+@pytest.mark.parametrize("sample", ["835/cob-contractural-adjustment.835", "835/managed-care.835",
+                                    "835/medicare-part-a.835", "835/secondary-payment.835",
+                                    "835/tertiary-payment.835", "277/claim-level-status.277",
+                                    "277/claim-level-status-ncpdp.277", "277/information-receiver-level-status.277",
+                                    "277/provider-level-status.277"])
+def test_the_segments_are_the_ones_pyx12_finds(sample):
+    text = fixture_text(sample)
+
+    assert [segment.id for segment in tokenize(text)] == pyx12_check.segment_ids(text)
+    assert len(read_sets(text)[0].segments) == int(lines(text)[-3].split("*")[1])  # SE01
