@@ -1,9 +1,10 @@
 """The sandbox clearinghouse: a real HTTP endpoint standing for a claims clearinghouse's mailbox.
 
-It takes 837P files, answers each with a 999 and a 277CA (every claim accepted, A2:20, or
-rejected with its reasons), and later, when ``tasks.remit_due_claims`` runs, pays or denies the
-accepted claims as their payers would in an 835 per submitter and payer (rules as data:
-``rules.py``, the admin's ClearinghouseRule). Mounted at ``/sandbox/clearinghouse/`` when
+It takes 837P files, answers each with a 999 (pyx12's verdict) and, for the transaction sets it
+accepted, a 277CA per billing provider (every claim accepted, A2:20 with the payer's claim number,
+or rejected with its reasons: ``edits.py``), and later, when ``tasks.remit_due_claims`` runs,
+pays or denies the accepted claims as their payers would in an 835 per submitter and payer
+(rules as data: ``rules.py``, the admin's ClearinghouseRule). Mounted at ``/sandbox/clearinghouse/`` when
 settings.SANDBOX_CLEARINGHOUSE_ENABLED (on unless PRACOPS_ENV=production; env
 PRACOPS_SANDBOX_CLEARINGHOUSE).
 
