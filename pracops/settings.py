@@ -8,6 +8,7 @@ PostgreSQL and ``CELERY_BROKER_URL`` a Redis broker with real workers;
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "documentation",
     "billing",
     "sandbox.payer",
+    "sandbox.clearinghouse",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +298,31 @@ if SANDBOX_PAYER_ENABLED:
         "task": "sandbox.payer.tasks.decide_due_claims", "schedule": SANDBOX_PAYER_DECIDE_SECONDS,
     }
 
+# --- Sandbox clearinghouse (sandbox/clearinghouse) ---------------------------
+# An 837P mailbox standing for a claims clearinghouse and the payers behind it (999, 277CA, 835),
+# for the demo and the tests; never mounted in production unless PRACOPS_SANDBOX_CLEARINGHOUSE says so.
+SANDBOX_CLEARINGHOUSE_ENABLED = env.bool("PRACOPS_SANDBOX_CLEARINGHOUSE", default=not PRODUCTION)
+# Submitter id -> shared secret (X-Submitter-Id, X-Submitter-Secret). The default pair is public:
+# set PRACOPS_SANDBOX_CLEARINGHOUSE_SUBMITTERS="ID=secret,..." wherever the sandbox is reachable.
+SANDBOX_CLEARINGHOUSE_SUBMITTERS: dict[str, str] = env.dict(
+    "PRACOPS_SANDBOX_CLEARINGHOUSE_SUBMITTERS", default={"PRACOPS": "sandbox-clearinghouse-secret"})
+SANDBOX_CLEARINGHOUSE_NAME = "SANDBOX CLEARINGHOUSE"
+SANDBOX_CLEARINGHOUSE_ID = env.str("PRACOPS_SANDBOX_CLEARINGHOUSE_ID", default="SBXCLEARINGHOUS")  # ISA06, <= 15
+SANDBOX_CLEARINGHOUSE_MAX_BYTES = env.int("PRACOPS_SANDBOX_CLEARINGHOUSE_MAX_BYTES", default=2_000_000)
+# How long after a claim is accepted its 835 is due, and how often beat looks for due claims.
+SANDBOX_CLEARINGHOUSE_REMIT_SECONDS = env.int("PRACOPS_SANDBOX_CLEARINGHOUSE_REMIT_SECONDS", default=60)
+SANDBOX_CLEARINGHOUSE_REMIT_POLL_SECONDS = env.int("PRACOPS_SANDBOX_CLEARINGHOUSE_REMIT_POLL_SECONDS", default=30)
+# A line no rule matches is allowed at this percent of its charge (and paid in full).
+SANDBOX_CLEARINGHOUSE_ALLOWED_PERCENT = Decimal(env.str("PRACOPS_SANDBOX_CLEARINGHOUSE_ALLOWED_PERCENT", default="80"))
+# Rules `manage.py sandbox_clearinghouse_rules` loads when given no file; None: the demo's
+# (sandbox.clearinghouse.rules.DEMO_RULES).
+SANDBOX_CLEARINGHOUSE_RULES: list[dict] | None = None
+if SANDBOX_CLEARINGHOUSE_ENABLED:
+    CELERY_BEAT_SCHEDULE["sandbox-clearinghouse-remit-due-claims"] = {
+        "task": "sandbox.clearinghouse.tasks.remit_due_claims", "schedule": SANDBOX_CLEARINGHOUSE_REMIT_POLL_SECONDS,
+    }
+    DEMO_STEPS.append("sandbox.clearinghouse.demo.load_rules")
+
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -346,5 +373,8 @@ LOGGING = {
         # lines per packet, and writing them costs as much as the rendering.
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pyx12 logs each validation error with the element's value (member ids, names, amounts);
+        # its verdicts reach people through the 999s built from them, not the log.
+        "pyx12": {"level": "CRITICAL"},
     },
 }

@@ -31,3 +31,7 @@ urlpatterns = [
 if settings.SANDBOX_PAYER_ENABLED:
     # The sandbox payer stands for a payer's server: outside the API, no PracOps token.
     urlpatterns.append(path("sandbox/payer/fhir/", include("sandbox.payer.urls")))
+
+if settings.SANDBOX_CLEARINGHOUSE_ENABLED:
+    # The sandbox clearinghouse stands for a clearinghouse's mailbox: submitter id and secret, no PracOps token.
+    urlpatterns.append(path("sandbox/clearinghouse/", include("sandbox.clearinghouse.urls")))
