@@ -183,13 +183,21 @@ def test_the_rules_command_loads_the_demo_rules():
     assert {rule.name for rule in services.active_rules()} == {entry["name"] for entry in DEMO_RULES}
 
 
-def test_the_beat_task_remits_due_claims():
+@pytest.mark.worker
+def test_the_beat_task_remits_due_claims(celery_worker):
+    """Through a worker (a real one with a broker): the task's result is not kept, so what it
+    did is read from the mailbox."""
     from sandbox.clearinghouse.tasks import remit_due_claims
+    from tests.celery_worker import wait_for
 
     receive(professional_claim_file())
 
-    assert remit_due_claims(now=NOW.isoformat()) == 0
-    assert remit_due_claims.delay(now=LATER.isoformat()).get() == 1
+    assert remit_due_claims(now=NOW.isoformat()) == 0  # not yet due
+    remit_due_claims.delay(now=LATER.isoformat())
+
+    wait_for(lambda: ResponseFile.objects.filter(kind=ResponseFile.REMITTANCE_835).exists())
+    [remittance] = ResponseFile.objects.filter(kind=ResponseFile.REMITTANCE_835)
+    assert len(read_835(remittance.text)) == 1
 
 
 def test_the_demo_step_loads_the_demo_rules_again_on_every_run(settings):
