@@ -197,6 +197,9 @@ def remittances(draw, one_plb: bool = False):
         # pyx12 4.0 counts each PLB segment as another FOOTER loop ("exceeded max count") though
         # the TR3 lets PLB repeat; its check sees one PLB: one provider, six adjustments at most.
         plb = tuple(replace(p, provider_id="1234567893", fiscal_period_end=date(2026, 12, 31)) for p in plb)
+    # write_835 writes one PLB a provider and fiscal period, in the order they first appear.
+    order = list(dict.fromkeys((p.provider_id, p.fiscal_period_end) for p in plb))
+    plb = tuple(sorted(plb, key=lambda p: order.index((p.provider_id, p.fiscal_period_end))))
     return RemittanceAdviceFactory(
         payer_name=draw(names), payer_id=draw(codes), payee_name=draw(names),
         payee_npi=draw(st.from_regex(r"[0-9]{10}", fullmatch=True)), trace_number=draw(codes),
