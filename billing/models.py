@@ -4,7 +4,7 @@ encounters, line by line, with every status change and every scrub finding kept.
 
 ``Claim.status`` is never assigned directly: ``billing.lifecycle.transition`` moves a claim and
 records each move as a ``ClaimStatusChange`` with its source (a user, a file, a task).
-X12 files and remittances are another app's tables; they refer to claims and lines by
+X12 files received and remittances are `billing.remittance`'s tables; they refer to claims and lines by
 ``patient_control_number`` and ``control_number`` (what the 277CA and 835 echo).
 """
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "priorauth",
     "documentation",
     "billing",
+    "billing.remittance",
     "sandbox.payer",
     "sandbox.clearinghouse",
 ]
