@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "documentation",
     "billing",
     "billing.remittance",
+    "billing.submission",
     "sandbox.payer",
     "sandbox.clearinghouse",
 ]
