@@ -21,8 +21,9 @@ the packet (PDF), sends the PAS bundle to the sandbox payer over HTTP and applie
 The sandbox's rules approve at once (its default rule), so the decision comes back in the
 $submit response. The clock stops when every request is decided.
 
-The worker's log is written to $TMPDIR/priorauth_end_to_end_worker.log. Prints each run's seconds and requests/s, when each stage finished (the last request's) and
-the median per-request time from the start to each stage, then the median of the runs.
+Prints each run's seconds and requests/s, when each stage finished (the last request's) and the
+median per-request time from the start to each stage, then the median of the runs. The worker's
+log (a line per task, with its time) is left in $TMPDIR/priorauth_end_to_end_worker.log.
 """
 
 from __future__ import annotations
