@@ -45,6 +45,14 @@ def test_the_schema_describes_every_api_endpoint(client):
                              "limit", "offset"}
 
 
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+    assert "/api/claims/" in (tmp_path / "schema.yaml").read_text()
+
+
 def test_the_docs_are_served_without_a_cdn(client):
     response = client.get("/api/docs/")
 
