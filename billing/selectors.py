@@ -4,11 +4,11 @@ the plain ``ProfessionalClaim`` the 837P writer and the scrubber read, and the w
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils import timezone
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from billing.claim_data import Address, Party, Payer, ProfessionalClaim, Provider, ServiceLine, Subscriber
 from billing.models import BillingProfile, Claim, ClaimLine, FeeSchedule, PayerBillingSettings
@@ -123,9 +123,18 @@ def submitter(profile: BillingProfile) -> Party:
 
 
 def claims(*, status: str | None = None, payer_pk: int | None = None, patient_pk: int | None = None,
-           service_from: date | None = None, service_until: date | None = None) -> QuerySet[Claim]:
-    """Claims by the ``/api/claims/`` filters (each optional), the latest date of service first."""
+           service_from: date | None = None, service_until: date | None = None, payer_id: str | None = None,
+           patient_id: str | None = None, carc: str | None = None) -> QuerySet[Claim]:
+    """Claims by the ``/api/claims/`` filters (each optional; ``payer_id`` and ``patient_id`` are
+    FHIR ids, ``carc`` a reason code some posted adjustment of the claim has), the latest date of
+    service first."""
     found = Claim.objects.select_related("payer", "patient")
+    if payer_id:
+        found = found.filter(payer__fhir_id=payer_id)
+    if patient_id:
+        found = found.filter(patient__fhir_id=patient_id)
+    if carc:
+        found = claims_with_adjustment(found, carc)
     if status:
         found = found.filter(status=status)
     if payer_pk is not None:
@@ -236,3 +245,122 @@ def scrub_context(claim: Claim, *, today: date | None = None) -> ScrubContext:
         timely_filing_days=payer_settings.timely_filing_days if payer_settings else None,
         authorizations=tuple(authorizations), codes_requiring_authorization=frozenset(required),
         claims_sent=sent)
+
+
+# --- What the billing REST API reads ---------------------------------------------------
+
+# The open balance of a claim: its charge less what payers paid and less the contractual
+# adjustments (group CO) that close it for good. Patient responsibility (PR) stays open: the
+# practice still collects it, from the patient. Closed, corrected (replaced) and unsent claims
+# owe nothing to the practice's A/R.
+AR_OPEN = (Claim.Status.SUBMITTED, Claim.Status.ACCEPTED, Claim.Status.REJECTED, Claim.Status.PAID,
+           Claim.Status.PARTIALLY_PAID, Claim.Status.DENIED, Claim.Status.APPEALED)
+AR_AGING_DEFINITION = (
+    "Open balance = the claim's total charge - what payers paid (CLP04) - contractual adjustments (group CO); "
+    "patient responsibility (PR) stays open. Claims counted: submitted, accepted, rejected, paid, partially paid, "
+    "denied or appealed (not drafts, scrubbed, corrected or closed ones). Age = days from the first date of service "
+    "to as_of.")
+AGING_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120), ("120+", 121, None))
+
+
+def claims_with_adjustment(found: QuerySet[Claim], carc: str) -> QuerySet[Claim]:
+    """``found`` narrowed to claims with a posted adjustment of this CARC (claim or line level)."""
+    from billing.remittance.models import PaymentAdjustment
+
+    return found.filter(pk__in=PaymentAdjustment.objects.filter(reason=carc, claim_payment__claim__isnull=False)
+                        .values("claim_payment__claim_id"))
+
+
+def claim_for_detail(public_id) -> Claim | None:
+    """One claim by public id with everything its detail shows prefetched: lines, the latest
+    scrub run's edits, the status history and remittances (payments, service lines, adjustments)."""
+    from django.db.models import Prefetch
+
+    from billing.models import ClaimEdit, ClaimStatusChange
+    from billing.remittance.models import ClaimPayment, PaymentAdjustment, ServiceLinePayment
+
+    claim = (Claim.objects.select_related("payer", "patient", "replaces")
+             .prefetch_related(
+                 Prefetch("lines", queryset=ClaimLine.objects.order_by("number")),
+                 Prefetch("history", queryset=ClaimStatusChange.objects.order_by("at", "pk")),
+                 Prefetch("payments", queryset=ClaimPayment.objects.select_related("remittance")
+                          .order_by("remittance__payment_date", "pk").prefetch_related(
+                              Prefetch("service_lines", queryset=ServiceLinePayment.objects.order_by("position")
+                                       .prefetch_related("adjustments")),
+                              Prefetch("adjustments", queryset=PaymentAdjustment.objects
+                                       .filter(service_line__isnull=True).order_by("pk")))))
+             .filter(public_id=public_id).first())
+    if claim is None:
+        return None
+    latest = ClaimEdit.objects.filter(claim=claim).order_by("-run_at", "-pk").values("run", "run_at").first()
+    # A clean run leaves no ClaimEdit row; it does move a draft to scrubbed. A move to scrubbed
+    # well after the latest findings (a second: the move of the run itself follows it by less)
+    # means a later run found nothing. (A clean run of a claim already scrubbed moves nothing and
+    # is not seen: its earlier warnings still show.)
+    if latest is not None and claim.history.filter(
+            to_status=Claim.Status.SCRUBBED, at__gt=latest["run_at"] + timedelta(seconds=1)).exists():
+        latest = None
+    claim.latest_edits = list(ClaimEdit.objects.filter(claim=claim, run=latest["run"])
+                              .order_by("line_number", "pk")) if latest else []
+    return claim
+
+
+def ar_aging(*, as_of: date, payer_pk: int | None = None) -> list[dict]:
+    """Open balances of claims in A/R (``AR_OPEN``) by payer, in buckets of days from the first
+    date of service to ``as_of``: one query, aggregated in SQL. Rows: payer fields, one total per
+    bucket label, and the payer's total; claims serviced after ``as_of`` are left out."""
+    from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from billing.remittance.models import ClaimPayment, PaymentAdjustment
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    zero = Value(0, output_field=money)
+    paid = (ClaimPayment.objects.filter(claim=OuterRef("pk")).order_by().values("claim")
+            .annotate(total=Sum("paid")).values("total"))
+    closed = (PaymentAdjustment.objects.filter(claim_payment__claim=OuterRef("pk"), group="CO").order_by()
+              .values("claim_payment__claim").annotate(total=Sum("amount")).values("total"))
+    found = Claim.objects.filter(status__in=AR_OPEN, service_date__lte=as_of)
+    if payer_pk is not None:
+        found = found.filter(payer_id=payer_pk)
+    found = found.annotate(balance=ExpressionWrapper(
+        F("total_charge") - Coalesce(Subquery(paid, output_field=money), zero)
+        - Coalesce(Subquery(closed, output_field=money), zero), output_field=money))
+    buckets = {}
+    for label, low, high in AGING_BUCKETS:
+        # Days since service, as a date range: served on or before as_of - low, after as_of - high - 1.
+        window = Q(service_date__lte=as_of - timedelta(days=low))
+        if high is not None:
+            window &= Q(service_date__gt=as_of - timedelta(days=high + 1))
+        buckets[label] = Coalesce(Sum(Case(When(window, then=F("balance")), default=zero, output_field=money)), zero)
+    rows = (found.order_by().values("payer_id", "payer__fhir_id", "payer__name")
+            .annotate(**{f"b{i}": expr for i, expr in enumerate(buckets.values())},
+                      total=Coalesce(Sum("balance"), zero), claims=Count("pk"))
+            .order_by("payer__name", "payer_id"))
+    return [{"payer": row["payer__fhir_id"], "payer_name": row["payer__name"], "claims": row["claims"],
+             "buckets": {label: row[f"b{i}"] for i, label in enumerate(buckets)}, "total": row["total"]}
+            for row in rows]
+
+
+def denials(*, payer_pk: int | None = None, paid_from: date | None = None,
+            paid_until: date | None = None) -> list[dict]:
+    """Adjustments posted to claims denied or partially paid, grouped by group code and CARC:
+    the number of claims, of adjustments, and the amount; the largest amount first. The date
+    range is the remittance's payment date. One query."""
+    from django.db.models import Sum
+
+    from billing.remittance.models import PaymentAdjustment
+
+    found = PaymentAdjustment.objects.filter(
+        claim_payment__claim__isnull=False,
+        claim_payment__claim__status__in=(Claim.Status.DENIED, Claim.Status.PARTIALLY_PAID))
+    if payer_pk is not None:
+        found = found.filter(claim_payment__claim__payer_id=payer_pk)
+    if paid_from is not None:
+        found = found.filter(claim_payment__remittance__payment_date__gte=paid_from)
+    if paid_until is not None:
+        found = found.filter(claim_payment__remittance__payment_date__lte=paid_until)
+    return list(found.order_by().values("group", "reason")
+                .annotate(claims=Count("claim_payment__claim", distinct=True), adjustments=Count("pk"),
+                          amount=Sum("amount"))
+                .order_by("-amount", "group", "reason"))

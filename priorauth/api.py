@@ -38,6 +38,8 @@ from rest_framework.exceptions import (
     PermissionDenied,
     ValidationError,
 )
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -45,6 +47,7 @@ from priorauth import access, selectors, serializers, services
 from priorauth.lifecycle import TransitionNotAllowed
 from priorauth.models import PriorAuthorization
 from pracops.access.api import Pagination
+from pracops.access.openapi import ERROR
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_access
 from pracops.records.models import ServiceRequest
@@ -52,6 +55,14 @@ from pracops.records.models import ServiceRequest
 logger = logging.getLogger("pracops.api")
 
 S = PriorAuthorization.Status
+ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 413: ERROR}
+LIST_PARAMETERS = [
+    OpenApiParameter("status", str, description="Comma-separated statuses"),
+    OpenApiParameter("payer", str, description="The payer Organization's id or its policy set key"),
+    OpenApiParameter("cpt", str), OpenApiParameter("patient", str, description="A Patient id"),
+    OpenApiParameter("due", str, description="overdue, today, week or before=YYYY-MM-DD"),
+    OpenApiParameter("limit", int), OpenApiParameter("offset", int),
+]
 RESOURCE_TYPE = "PriorAuthorization"  # what the audit trail calls a request
 DUE_FILTERS = "overdue, today, week or before=YYYY-MM-DD"
 
@@ -176,6 +187,7 @@ class AuthorizationList(PriorAuthorizationView):
 
     audit_action = AuditEvent.Action.EXECUTE
 
+    @extend_schema(operation_id="prior_authorizations_list", parameters=LIST_PARAMETERS, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request):
         self.require(access.LIST)
         requests = worklist(request.query_params, visible=access.statuses_visible_to(request.user))
@@ -188,6 +200,7 @@ class AuthorizationList(PriorAuthorizationView):
                    query=request.META.get("QUERY_STRING", ""))
         return paginator.get_paginated_response(rows)
 
+    @extend_schema(operation_id="prior_authorizations_create", request=serializers.CreateInput, responses={201: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request):
         self.audit_action = AuditEvent.Action.CREATE
         self.require(access.CREATE)
@@ -201,6 +214,7 @@ class AuthorizationList(PriorAuthorizationView):
 
 
 class AuthorizationDetail(PriorAuthorizationView):
+    @extend_schema(operation_id="prior_authorizations_retrieve", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, public_id: str):
         self.require(access.READ)
         authorization = self.authorization(public_id)
@@ -213,6 +227,7 @@ class Evaluate(PriorAuthorizationView):
     audit_action = AuditEvent.Action.UPDATE
     audit_subtype = "evaluate"
 
+    @extend_schema(operation_id="prior_authorizations_evaluate", request=None, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request, public_id: str):
         self.require(access.EVALUATE)
         authorization = self.authorization(public_id)
@@ -224,6 +239,7 @@ class Submit(PriorAuthorizationView):
     audit_action = AuditEvent.Action.UPDATE
     audit_subtype = "submit"
 
+    @extend_schema(operation_id="prior_authorizations_submit", request=None, responses={202: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request, public_id: str):
         self.require(access.SUBMIT)
         authorization = self.authorization(public_id)
@@ -235,6 +251,7 @@ class Cancel(PriorAuthorizationView):
     audit_action = AuditEvent.Action.UPDATE
     audit_subtype = "cancel"
 
+    @extend_schema(operation_id="prior_authorizations_cancel", request=serializers.CancelInput, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request, public_id: str):
         self.require(access.CANCEL)
         authorization = self.authorization(public_id)
@@ -247,6 +264,7 @@ class RecordDecision(PriorAuthorizationView):
     audit_action = AuditEvent.Action.UPDATE
     audit_subtype = "record-decision"
 
+    @extend_schema(operation_id="prior_authorizations_decision", request=serializers.DecisionInput, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request, public_id: str):
         self.require(access.DECIDE)
         authorization = self.authorization(public_id)
@@ -258,6 +276,7 @@ class RecordDecision(PriorAuthorizationView):
 class Packet(PriorAuthorizationView):
     """The request packet as a PDF; reading it is audited as a read of its DocumentReference."""
 
+    @extend_schema(operation_id="prior_authorizations_packet", responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS})
     def get(self, request, public_id: str):
         self.require(access.PACKET)
         authorization = self.authorization(public_id)
@@ -272,6 +291,7 @@ class Packet(PriorAuthorizationView):
         return response
 
 
+@extend_schema(exclude=True)
 class NoSuchEndpoint(PriorAuthorizationView):
     """Any other path under the API: a JSON 404 rather than the site's HTML page."""
 

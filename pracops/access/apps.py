@@ -9,6 +9,7 @@ class AccessConfig(AppConfig):
     verbose_name = "Access"
 
     def ready(self) -> None:
+        from pracops.access import openapi  # noqa: F401 - registers the token scheme with drf-spectacular
         from pracops.access.roles import ensure_roles
 
         post_migrate.connect(lambda **kwargs: ensure_roles(), dispatch_uid="pracops.access.ensure_roles",

@@ -4,6 +4,8 @@ from datetime import datetime, timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import ListAPIView
@@ -46,6 +48,10 @@ def _moment(name: str, raw: str) -> datetime:
     return value
 
 
+@extend_schema(parameters=[
+    OpenApiParameter("patient", str, description="A Patient id"), OpenApiParameter("user", str),
+    OpenApiParameter("resource_type", str),
+    OpenApiParameter("since", OpenApiTypes.DATETIME), OpenApiParameter("until", OpenApiTypes.DATETIME)])
 class AuditEventList(ListAPIView):
     serializer_class = AuditEventSerializer
 
