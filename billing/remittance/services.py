@@ -154,8 +154,8 @@ def read_x12_file(*, file_id: int, user=None, agent: str = "") -> X12File:
 class _Posting:
     """What reading one file does: its claims locked, moved and counted."""
 
-    def __init__(self, stored: X12File, *, user, agent: str) -> None:
-        self.file, self.user, self.agent = stored, user, agent
+    def __init__(self, stored: X12File, *, user, agent: str, source: str = FILE) -> None:
+        self.file, self.user, self.agent, self.source = stored, user, agent, source
         self.counts: Counter[str] = Counter()
         self.patients: set[str] = set()
 
@@ -173,7 +173,7 @@ class _Posting:
         if not can_move(claim, to):
             self.counts["claims_left_alone"] += 1
             return False
-        transition(claim, to, user=self.user, agent=self.agent, source=FILE,
+        transition(claim, to, user=self.user, agent=self.agent, source=self.source,
                    source_reference=f"{self.file.kind} file {self.file.pk} {reference}", reason=reason, **fields)
         self.counts[f"claims_{to}"] += 1
         self.patients.add(claim.patient.fhir_id)
@@ -279,17 +279,15 @@ def _is_denial(group: str, reason: str) -> bool:
     return group in ("CO", "PI", "OA") and reason in DENIAL_REASONS
 
 
-def _decision(payment) -> str | None:
+def _decision(status_code: str, paid: Decimal, adjustments: Iterable[tuple[str, str]]) -> str | None:
     """The claim status an 835 CLP decides (None: a reversal, which moves no claim)."""
-    if payment.reversal:
+    if status_code == "22":
         return None
-    if payment.denied:
+    if status_code == "4":
         return S.DENIED
-    adjustments = list(payment.adjustments) + [a for s in payment.services for a in s.adjustments]
-    denial = any(_is_denial(a.group, a.reason) for a in adjustments)
-    if not denial:
+    if not any(_is_denial(group, reason) for group, reason in adjustments):
         return S.PAID
-    return S.PARTIALLY_PAID if payment.paid > 0 else S.DENIED
+    return S.PARTIALLY_PAID if paid > 0 else S.DENIED
 
 
 def _post_835(posting: _Posting, advices: list[RemittanceAdvice]) -> None:
@@ -368,20 +366,104 @@ def _match_line(claim: Claim | None, service, unmatched: list[ClaimLine],
 
 
 def _move_paid_claim(posting: _Posting, claim: Claim, payment, reference: str) -> None:
-    to = _decision(payment)
+    adjustments = [(a.group, a.reason) for a in payment.adjustments] + \
+        [(a.group, a.reason) for s in payment.services for a in s.adjustments]
+    _move_by_decision(posting, claim, status_code=payment.status_code, paid=payment.paid,
+                      payer_claim_number=payment.payer_claim_number, adjustments=adjustments, reference=reference)
+
+
+def _move_by_decision(posting: _Posting, claim: Claim, *, status_code: str, paid: Decimal, payer_claim_number: str,
+                      adjustments: list[tuple[str, str]], reference: str) -> None:
+    to = _decision(status_code, paid, adjustments)
     if to is None:
         posting.counts["reversals"] += 1
         return
-    fields = {"payer_claim_number": payment.payer_claim_number[:50]} \
-        if payment.payer_claim_number and not claim.payer_claim_number else {}
+    fields = {"payer_claim_number": payer_claim_number[:50]} \
+        if payer_claim_number and not claim.payer_claim_number else {}
     if claim.status == S.SUBMITTED:
         posting.move(claim, S.ACCEPTED, reference=reference, reason="835 remittance received: accepted by the payer",
                      **fields)
         fields = {}
-    codes = sorted({f"{a.group}-{a.reason}" for a in payment.adjustments}
-                   | {f"{a.group}-{a.reason}" for s in payment.services for a in s.adjustments})
-    reason = f"835 CLP02 {payment.status_code}" + (f"; adjustments {', '.join(codes)}" if codes else "")
+    codes = sorted({f"{group}-{reason}" for group, reason in adjustments})
+    reason = f"835 CLP02 {status_code}" + (f"; adjustments {', '.join(codes)}" if codes else "")
     posting.move(claim, to, reference=reference, reason=reason, **fields)
+
+
+# --- suspense ---------------------------------------------------------------------------------
+
+
+class SuspenseError(ValueError):
+    """A suspense action that cannot be done, in plain words (no patient data)."""
+
+
+def _lock_suspense_item(claim_payment_id: int) -> ClaimPayment:
+    item = (ClaimPayment.objects.select_for_update(of=("self",)).select_related("remittance__file")
+            .filter(pk=claim_payment_id).first())
+    if item is None:
+        raise SuspenseError("no such claim payment")
+    return item
+
+
+def match_suspended_payment(*, claim_payment_id: int, claim_id: int, user, note: str = "",
+                            agent: str = "") -> ClaimPayment:
+    """Post a payment in suspense to the claim staff found for it: its lines matched, the claim
+    moved as the 835 decides (source user, the file and CLP named). Matching it again to the same
+    claim changes nothing; a payment matched elsewhere or dismissed is refused."""
+    with transaction.atomic():
+        item = _lock_suspense_item(claim_payment_id)
+        if item.suspense == ClaimPayment.Suspense.MATCHED and item.claim_id == claim_id:
+            return item
+        if item.suspense != ClaimPayment.Suspense.OPEN:
+            raise SuspenseError(f"this payment is not in suspense ({item.get_suspense_display().lower()})")
+        claim = (Claim.objects.select_for_update(of=("self",)).select_related("patient")
+                 .filter(pk=claim_id).first())
+        if claim is None:
+            raise SuspenseError("no such claim")
+        now = timezone.now()
+        item.claim, item.suspense, item.posted_at = claim, ClaimPayment.Suspense.MATCHED, now
+        item.resolved_at, item.resolved_by, item.resolution_note = now, _signed(user), note[:500]
+        item.save(update_fields=["claim", "suspense", "posted_at", "resolved_at", "resolved_by", "resolution_note"])
+        lines = list(claim.lines.order_by("number"))
+        by_control = {line.control_number: line for line in lines}
+        for service in item.service_lines.order_by("position"):
+            line = _match_line(claim, service, lines, by_control)
+            if line is not None:
+                service.line = line
+                service.save(update_fields=["line"])
+        posting = _Posting(item.remittance.file, user=user, agent=agent or "system:remittance", source="")
+        _move_by_decision(posting, claim, status_code=item.status_code, paid=item.paid,
+                          payer_claim_number=item.payer_claim_number,
+                          adjustments=list(item.adjustments.values_list("group", "reason")),
+                          reference=f"ST {item.remittance.set_control_number} CLP {item.position} matched from suspense")
+        _audit_claim(claim, user=user, agent=agent)
+    return item
+
+
+def dismiss_suspended_payment(*, claim_payment_id: int, user, note: str = "", agent: str = "") -> ClaimPayment:
+    """Close a payment in suspense that belongs to no claim of this practice (dismissing it again
+    changes nothing; a matched one is refused)."""
+    with transaction.atomic():
+        item = _lock_suspense_item(claim_payment_id)
+        if item.suspense == ClaimPayment.Suspense.DISMISSED:
+            return item
+        if item.suspense != ClaimPayment.Suspense.OPEN:
+            raise SuspenseError(f"this payment is not in suspense ({item.get_suspense_display().lower()})")
+        item.suspense, item.resolved_at = ClaimPayment.Suspense.DISMISSED, timezone.now()
+        item.resolved_by, item.resolution_note = _signed(user), note[:500]
+        item.save(update_fields=["suspense", "resolved_at", "resolved_by", "resolution_note"])
+    return item
+
+
+def _signed(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _audit_claim(claim: Claim, *, user, agent: str) -> None:
+    signed = _signed(user)
+    record_access(user=signed, source=AuditEvent.Source.TASK if signed is None else AuditEvent.Source.ADMIN,
+                  action=AuditEvent.Action.UPDATE, subtype="post", resource_type=Claim.resource_type,
+                  resource_id=str(claim.public_id), patient_id=claim.patient.fhir_id,
+                  system="" if signed else (agent or "system:remittance").removeprefix("system:"))
 
 
 _POSTERS = {Kind.ACK_999: _post_999, Kind.CLAIM_ACK_277CA: _post_277, Kind.STATUS_277: _post_277,
