@@ -29,7 +29,7 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.lifecycle import can_move, transition
+from billing.lifecycle import TransitionBatch, can_move
 from billing.models import Claim, ClaimLine, ClaimStatusChange, PayerBillingSettings
 from billing.remittance.models import ClaimPayment, PaymentAdjustment, Remittance, ServiceLinePayment, X12File
 from billing.submission.models import ClaimFile, ClaimFileEntry
@@ -147,7 +147,7 @@ def read_x12_file(*, file_id: int, user=None, agent: str = "") -> X12File:
         stored.status, stored.error = X12File.Status.POSTED, ""
         stored.summary = posting.summary()
         stored.save(update_fields=["kind", "status", "error", "summary", "read_at"])
-        posting.audit()
+        posting.flush()
     return stored
 
 
@@ -156,6 +156,7 @@ class _Posting:
 
     def __init__(self, stored: X12File, *, user, agent: str, source: str = FILE) -> None:
         self.file, self.user, self.agent, self.source = stored, user, agent, source
+        self.batch = TransitionBatch(user=user, agent=agent, source=source)
         self.counts: Counter[str] = Counter()
         self.patients: set[str] = set()
 
@@ -173,14 +174,19 @@ class _Posting:
         if not can_move(claim, to):
             self.counts["claims_left_alone"] += 1
             return False
-        transition(claim, to, user=self.user, agent=self.agent, source=self.source,
-                   source_reference=f"{self.file.kind} file {self.file.pk} {reference}", reason=reason, **fields)
+        self.batch.move(claim, to, source_reference=f"{self.file.kind} file {self.file.pk} {reference}", reason=reason,
+                        **fields)
         self.counts[f"claims_{to}"] += 1
         self.patients.add(claim.patient.fhir_id)
         return True
 
     def summary(self) -> dict:
-        return {"kind": self.file.kind, **dict(sorted(self.counts.items()))}
+        return {"kind": str(self.file.kind), **dict(sorted(self.counts.items()))}
+
+    def flush(self) -> None:
+        """Write the moves (history rows and claims, in bulk) and the audit event."""
+        self.batch.flush()
+        self.audit()
 
     def audit(self) -> None:
         signed = self.user is not None and getattr(self.user, "is_authenticated", False)
@@ -435,6 +441,7 @@ def match_suspended_payment(*, claim_payment_id: int, claim_id: int, user, note:
                           payer_claim_number=item.payer_claim_number,
                           adjustments=list(item.adjustments.values_list("group", "reason")),
                           reference=f"ST {item.remittance.set_control_number} CLP {item.position} matched from suspense")
+        posting.batch.flush()
         _audit_claim(claim, user=user, agent=agent)
     return item
 
