@@ -256,6 +256,7 @@ PENDING_WORK_SWEEPS = [
     "pracops.records.tasks.sweep_bundle_submissions",
     "documentation.tasks.sweep_unread_notes",
     "priorauth.tasks.sweep_prior_authorizations",
+    "billing.remittance.tasks.sweep_received_files",
 ]
 PENDING_WORK_GRACE_SECONDS = env.int("PENDING_WORK_GRACE_SECONDS", default=300)
 PENDING_WORK_SWEEP_SECONDS = env.int("PENDING_WORK_SWEEP_SECONDS", default=60)

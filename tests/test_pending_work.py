@@ -49,4 +49,5 @@ def test_beat_runs_the_sweep_every_minute():
 
     assert entry["schedule"] == 60
     assert app.tasks[entry["task"]].apply().get() == {
-        "sweep_bundle_submissions": 0, "sweep_unread_notes": 0, "sweep_prior_authorizations": 0}
+        "sweep_bundle_submissions": 0, "sweep_unread_notes": 0, "sweep_prior_authorizations": 0,
+        "sweep_received_files": 0}

@@ -95,3 +95,20 @@ def test_fields_are_saved_with_the_status(claim):
     claim.refresh_from_db()
     assert claim.payer_claim_number == "ICN1"
     assert lifecycle.can_move(claim, S.PAID)
+
+
+def test_a_batch_checks_each_move_and_writes_history_and_status_together(claim):
+    _at(claim, Claim.Status.SUBMITTED)
+    batch = lifecycle.TransitionBatch(agent="system:remittance", source=ClaimStatusChange.Source.FILE)
+
+    batch.move(claim, Claim.Status.ACCEPTED, source_reference="835 file 1 ST 0001 CLP 1", payer_claim_number="P9")
+    batch.move(claim, Claim.Status.PAID, source_reference="835 file 1 ST 0001 CLP 1", reason="835 CLP02 1")
+    with pytest.raises(TransitionNotAllowed):
+        batch.move(claim, Claim.Status.SUBMITTED)
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.SUBMITTED  # nothing written before flush
+    batch.flush()
+
+    stored = Claim.objects.get(pk=claim.pk)
+    assert (stored.status, stored.payer_claim_number) == (Claim.Status.PAID, "P9")
+    assert list(stored.history.filter(source="file").order_by("pk").values_list("from_status", "to_status", "agent")) \
+        == [("submitted", "accepted", "system:remittance"), ("accepted", "paid", "system:remittance")]
