@@ -7,7 +7,7 @@ from datetime import date
 
 import httpx
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
+from django.test import Client
 
 from billing import services as billing_services
 from billing.models import Claim
@@ -42,5 +42,17 @@ def sandbox(settings):
     """Every outbound request goes to this Django app's sandbox clearinghouse, in-process."""
     settings.BILLING_SANDBOX_CLEARINGHOUSE_URL = SANDBOX_URL
     settings.SANDBOX_CLEARINGHOUSE_ENABLED = True
-    with outbound.use_transport(httpx.WSGITransport(app=WSGIHandler())):
+    with outbound.use_transport(httpx.MockTransport(through_django)):
         yield
+
+
+def through_django(request: httpx.Request) -> httpx.Response:
+    """An outbound request answered by this app, through Django's test client (which keeps the
+    test's database connection open, unlike a WSGI server would)."""
+    path = request.url.raw_path.decode("ascii")
+    headers = {k: v for k, v in request.headers.items()
+               if k.lower() not in ("host", "content-length", "content-type", "accept-encoding", "connection")}
+    answer = Client().generic(request.method, path, data=request.content,
+                              content_type=request.headers.get("content-type", ""), headers=headers)
+    return httpx.Response(answer.status_code, content=answer.content,
+                          headers={"Content-Type": answer.get("Content-Type", "")})
