@@ -333,3 +333,56 @@ def collect_all_responses() -> list[Collected]:
             logger.error("collecting from %s failed: %s", name, type(error).__name__)
             results.append(Collected(name, error=type(error).__name__))
     return results
+
+
+# --- Export (portal or paper upload) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: str
+    interchange_control: str
+    clearinghouse: str
+    claim_ids: tuple[int, ...]
+
+
+def export_claims(*, out_dir, claim_ids: Sequence[int] | None = None, include_sent: bool = False) -> list[Exported]:
+    """Write 837P files into ``out_dir`` (one per clearinghouse and submitter), each validated
+    by pyx12, written whole or not at all (a temporary file renamed). Never sends, never changes a
+    claim or a ClaimFile. Which claims: ``claim_ids`` (each must have passed the scrubber), else
+    every scrubbed claim (``include_sent``: every claim that has passed the scrubber, sent or
+    not). SubmissionError / FileRefused name what is wrong; OSError for a directory that cannot
+    be written."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise SubmissionError(f"{out} is not a directory")
+    passed = Claim.objects.exclude(status=S.DRAFT)
+    if claim_ids is not None:
+        ids = sorted(set(claim_ids))
+        found = dict(Claim.objects.filter(pk__in=ids).values_list("pk", "status"))
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise SubmissionError(f"no claim with id {', '.join(map(str, missing))}")
+        drafts = [pk for pk in ids if found[pk] == S.DRAFT]
+        if drafts:
+            raise SubmissionError(f"not scrubbed clean (draft): claim {', '.join(map(str, drafts))}")
+        chosen = Claim.objects.filter(pk__in=ids)
+    else:
+        chosen = passed if include_sent else Claim.objects.filter(status=S.SCRUBBED)
+    claims = list(chosen.select_related("patient").order_by("pk"))
+    routes: dict[tuple[str, int], list[Claim]] = {}
+    for claim in claims:
+        key = (selectors.clearinghouse_of_payer(claim.payer_id), claim.billing_provider_id)
+        routes.setdefault(key, []).append(claim)
+    written = []
+    for (clearinghouse, _provider), grouped in routes.items():
+        result = write_claims(grouped, adapter=adapter_for(clearinghouse))
+        control = f"{result.control:09d}"
+        target = out / f"837P-{control}.x12"
+        temporary = out / f".837P-{control}.x12.part"
+        temporary.write_text(result.text, encoding="utf-8")
+        temporary.replace(target)
+        written.append(Exported(str(target), control, clearinghouse, tuple(claim.pk for claim in grouped)))
+    return written

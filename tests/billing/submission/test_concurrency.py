@@ -11,7 +11,7 @@ from django.db import connection, connections
 from billing.submission import services
 from billing.submission.models import ClaimFile
 from sandbox.clearinghouse.models import Submission
-from tests.billing.submission.conftest import scrubbed_claim
+from tests.billing.submission.support import scrubbed_claim
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

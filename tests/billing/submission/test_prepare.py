@@ -8,7 +8,7 @@ from billing.models import Claim
 from billing.submission import services
 from billing.submission.models import ClaimFile, ClaimFileEntry
 from billing.x12.validation import validate_x12
-from tests.billing.submission.conftest import scrubbed_claim
+from tests.billing.submission.support import scrubbed_claim
 
 pytestmark = pytest.mark.django_db
 

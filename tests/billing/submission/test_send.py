@@ -15,7 +15,7 @@ from pracops import outbound
 from pracops.outbound import TransientError
 from sandbox.clearinghouse.models import Submission
 from sandbox.clearinghouse.services import inject_fault
-from tests.billing.submission.conftest import SANDBOX_URL, scrubbed_claim
+from tests.billing.submission.support import SANDBOX_URL, scrubbed_claim
 
 pytestmark = pytest.mark.django_db
 
