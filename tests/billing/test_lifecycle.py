@@ -95,3 +95,11 @@ def test_fields_are_saved_with_the_status(claim):
     claim.refresh_from_db()
     assert claim.payer_claim_number == "ICN1"
     assert lifecycle.can_move(claim, S.PAID)
+
+
+def test_a_submitted_claim_whose_file_was_refused_goes_back_to_scrubbed(claim):
+    _at(claim, S.SUBMITTED)
+    change = transition(claim, S.SCRUBBED, agent="system:billing-submission", source="task",
+                        source_reference="837P file ISA13 000000042", reason="the file was refused")
+    assert (change.from_status, change.to_status) == (S.SUBMITTED, S.SCRUBBED)
+    assert claim.status == S.SCRUBBED and lifecycle.can_move(claim, S.SUBMITTED)
