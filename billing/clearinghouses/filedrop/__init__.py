@@ -1,8 +1,9 @@
 """A clearinghouse reached through directories (an SFTP sync or a mounted share).
 
 837P files are written into settings.BILLING_FILEDROP_OUTBOX as ``837P-<ISA13>.x12``, whole or
-not at all (written to a hidden temporary name, then renamed); a file of that name already there
-is a duplicate (an earlier attempt got there) and is not written again. Files in
+not at all (written to a hidden temporary name, then renamed); the same file already there is a
+duplicate (an earlier attempt got there) and is not written again; a different file of that name
+is refused (PermanentError), never overwritten. Files in
 settings.BILLING_FILEDROP_INBOX (999, 277CA, 277, 835) are listed oldest first; acknowledging one
 moves it into ``inbox/collected/`` (an already moved file: no error).
 """
@@ -40,7 +41,9 @@ class FileDropClearinghouse:
         try:
             self.outbox.mkdir(parents=True, exist_ok=True)
             if target.exists():
-                return Delivery(remote_id=name, duplicate=True)
+                if target.read_text(encoding="utf-8") == text:
+                    return Delivery(remote_id=name, duplicate=True)
+                raise PermanentError("another file with this interchange control number is in the outbox")
             temporary = self.outbox / f".{name}.part"
             with open(temporary, "w", encoding="utf-8") as handle:
                 handle.write(text)

@@ -46,8 +46,12 @@ def test_a_claim_file_is_dropped_once_whole(case, drop, settings):  # noqa: F811
     assert sent.status == ClaimFile.Status.SENT and sent.remote_id == name
     assert [p.name for p in settings.BILLING_FILEDROP_OUTBOX.iterdir()] == [name]
     assert (settings.BILLING_FILEDROP_OUTBOX / name).read_text() == ready.text
-    again = drop.submit(text="changed", interchange_control=ready.interchange_control_number)
-    assert again.duplicate and (settings.BILLING_FILEDROP_OUTBOX / name).read_text() == ready.text
+    again = drop.submit(text=ready.text, interchange_control=ready.interchange_control_number)
+    assert again.duplicate and again.remote_id == name
+    with pytest.raises(PermanentError, match="another file with this interchange control number"):
+        drop.submit(text="changed", interchange_control=ready.interchange_control_number)
+    assert (settings.BILLING_FILEDROP_OUTBOX / name).read_text() == ready.text
+    assert [p.name for p in settings.BILLING_FILEDROP_OUTBOX.iterdir()] == [name]
 
 
 def test_the_inbox_is_listed_read_and_moved_aside(drop, settings):
