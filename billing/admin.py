@@ -8,7 +8,7 @@ status changes only through ``billing.services``.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from billing.models import (
     BillingProfile,
@@ -50,7 +50,8 @@ class BillingProfileAdmin(admin.ModelAdmin):
 
 @admin.register(PayerBillingSettings)
 class PayerBillingSettingsAdmin(admin.ModelAdmin):
-    list_display = ["organization", "payer_id", "claim_filing_code", "timely_filing_days", "bilateral"]
+    list_display = ["organization", "payer_id", "claim_filing_code", "timely_filing_days", "bilateral",
+                    "clearinghouse"]
     list_select_related = ["organization"]
     search_fields = ["organization__name", "payer_id"]
 
@@ -105,6 +106,36 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("Totals", {"fields": ["service_date", "total_charge", "created_at", "created_by"]}),
     ]
     readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
+    actions = ["send_claims"]
+
+    def has_send_permission(self, request) -> bool:
+        from billing.submission.access import SEND_PERMISSION
+
+        return request.user.has_perm(SEND_PERMISSION)
+
+    @admin.action(description="Send (scrubbed claims: one 837P file per clearinghouse)", permissions=["send"])
+    def send_claims(self, request, queryset):
+        from billing.submission import selectors as submission_selectors
+        from billing.submission import services as submission_services
+
+        routes: dict[str, list[int]] = {}
+        skipped = 0
+        for pk, status, payer_pk in queryset.values_list("pk", "status", "payer_id"):
+            if status != Claim.Status.SCRUBBED:
+                skipped += 1
+                continue
+            routes.setdefault(submission_selectors.clearinghouse_of_payer(payer_pk), []).append(pk)
+        for clearinghouse, claim_ids in routes.items():
+            try:
+                made = submission_services.prepare_and_send(claim_ids=claim_ids, clearinghouse=clearinghouse,
+                                                            user=request.user)
+            except submission_services.SubmissionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                continue
+            self.message_user(request, f"{len(claim_ids)} claim(s) written to file "
+                                       f"{made.interchange_control_number} for {clearinghouse}, queued to send.")
+        if skipped:
+            self.message_user(request, f"{skipped} claim(s) not scrubbed: not sent.", messages.WARNING)
 
     # Claims are made from encounters and changed by the billing services, never by hand here.
     def has_add_permission(self, request):

@@ -1,6 +1,7 @@
 """A claim's lifecycle: the one place its status changes.
 
     draft <-> scrubbed -> submitted -> accepted | rejected
+    submitted -> scrubbed (the file carrying it was refused for good before it was delivered)
     accepted -> paid | partially_paid | denied
     rejected -> draft (fixed, to be scrubbed and sent again)
     partially_paid | denied -> appealed -> paid | partially_paid | denied
@@ -26,7 +27,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SCRUBBED, S.CLOSED}),
     # Edited after a clean scrub: back to draft, to be scrubbed again.
     S.SCRUBBED: frozenset({S.DRAFT, S.SUBMITTED, S.CLOSED}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED}),
+    # A file the clearinghouse refused for good (never delivered, never acknowledged) puts its
+    # claims back to scrubbed, to be sent in another file once the fault is fixed.
+    S.SUBMITTED: frozenset({S.SCRUBBED, S.ACCEPTED, S.REJECTED}),
     # A payer may pay or deny straight from acceptance; an accepted claim may be replaced or voided.
     S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CORRECTED, S.CLOSED}),
     # A front-end rejection never reached adjudication: fixed and sent again as an original.

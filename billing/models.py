@@ -98,6 +98,10 @@ class PayerBillingSettings(models.Model):
     timely_filing_days = models.PositiveIntegerField(
         default=365, validators=[MinValueValidator(1)], help_text="Days after the date of service the payer accepts a claim")
     bilateral = models.CharField(max_length=8, choices=Bilateral.choices, default=Bilateral.MODIFIER_50)
+    clearinghouse = models.CharField(
+        max_length=64, blank=True,
+        help_text="The clearinghouse adapter its claims go through (settings.BILLING_CLEARINGHOUSE_ADAPTERS); "
+                  "empty: settings.BILLING_DEFAULT_CLEARINGHOUSE")
 
     class Meta:
         verbose_name = "payer billing settings"

@@ -123,8 +123,18 @@ def post_bytes(url: str, content: bytes, *, content_type: str, timeout: float,
                     headers={"Content-Type": content_type, **(headers or {})})
 
 
+def get_text(url: str, *, timeout: float, headers: Mapping[str, str] | None = None) -> str:
+    """GET a file (an X12 interchange); its text (UTF-8), or TransientError / PermanentError."""
+    return _request("GET", url, timeout=timeout, headers={"Accept": "*/*", **(headers or {})}, expect="text")
+
+
+def post_empty(url: str, *, timeout: float, headers: Mapping[str, str] | None = None) -> None:
+    """POST with no body to an endpoint that answers 2xx with no content (an acknowledgment)."""
+    _request("POST", url, timeout=timeout, headers=headers, expect="nothing")
+
+
 def _request(method: str, url: str, *, timeout: float, headers: Mapping[str, str] | None,
-             json: Mapping | None = None, content: bytes | None = None) -> dict:
+             json: Mapping | None = None, content: bytes | None = None, expect: str = "json"):
     host = host_of(url)
     all_headers = {"Accept": JSON, **({"Content-Type": JSON} if json is not None else {}), **(headers or {})}
     started = time.monotonic()
@@ -154,6 +164,14 @@ def _request(method: str, url: str, *, timeout: float, headers: Mapping[str, str
         if temporary:
             client.close()
     _log(method, host, response.status_code, started)
+    if expect != "json" and 200 <= response.status_code < 300:
+        if expect == "nothing":
+            return None
+        try:
+            return response.content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PermanentError(f"{host} answered HTTP {response.status_code} with a body that is not UTF-8 text",
+                                 host=host, status=response.status_code) from exc
     return _json_or_error(response, host)
 
 

@@ -347,6 +347,39 @@ if SANDBOX_CLEARINGHOUSE_ENABLED:
     }
     DEMO_STEPS.append("sandbox.clearinghouse.demo.load_rules")
 
+# --- Billing: clearinghouses (billing/clearinghouses, billing/submission) ----------------
+# Adapters by name (PayerBillingSettings.clearinghouse names one): dotted paths.
+BILLING_CLEARINGHOUSE_ADAPTERS = {
+    "sandbox": "billing.clearinghouses.sandbox.SandboxClearinghouse",
+    "filedrop": "billing.clearinghouses.filedrop.FileDropClearinghouse",
+}
+# The clearinghouse of a payer whose billing settings name none. The sandbox adapter refuses to
+# run unless SANDBOX_CLEARINGHOUSE_ENABLED (off under PRACOPS_ENV=production unless enabled).
+BILLING_DEFAULT_CLEARINGHOUSE = env.str(
+    "BILLING_DEFAULT_CLEARINGHOUSE", default="sandbox" if SANDBOX_CLEARINGHOUSE_ENABLED else "filedrop")
+BILLING_CLEARINGHOUSE_TIMEOUT = env.float("BILLING_CLEARINGHOUSE_TIMEOUT", default=30.0)
+# The sandbox clearinghouse of this server (make run: port 8000) and the submitter PracOps is there.
+BILLING_SANDBOX_CLEARINGHOUSE_URL = env.str(
+    "BILLING_SANDBOX_CLEARINGHOUSE_URL", default="http://127.0.0.1:8000/sandbox/clearinghouse/")
+BILLING_SANDBOX_CLEARINGHOUSE_SUBMITTER = env.str("BILLING_SANDBOX_CLEARINGHOUSE_SUBMITTER", default="PRACOPS")
+BILLING_SANDBOX_CLEARINGHOUSE_SECRET = env.str(
+    "BILLING_SANDBOX_CLEARINGHOUSE_SECRET", default="sandbox-clearinghouse-secret")
+# The file-drop clearinghouse: 837P files are written to the outbox; 999/277CA/835 files are
+# read from the inbox and moved to inbox/collected/ once stored.
+BILLING_FILEDROP_OUTBOX = Path(env.str("BILLING_FILEDROP_OUTBOX", default=str(VAR_DIR / "clearinghouse-outbox")))
+BILLING_FILEDROP_INBOX = Path(env.str("BILLING_FILEDROP_INBOX", default=str(VAR_DIR / "clearinghouse-inbox")))
+BILLING_FILEDROP_SENDER_ID = env.str("BILLING_FILEDROP_SENDER_ID", default="PRACOPS")
+BILLING_FILEDROP_RECEIVER_ID = env.str("BILLING_FILEDROP_RECEIVER_ID", default="CLEARINGHOUSE")
+BILLING_FILEDROP_RECEIVER_NAME = env.str("BILLING_FILEDROP_RECEIVER_NAME", default="CLEARINGHOUSE")
+# A file left "sending" longer than this (a worker died mid-send) is looked at again.
+BILLING_SENDING_STALE_SECONDS = env.int("BILLING_SENDING_STALE_SECONDS", default=600)
+BILLING_SEND_SECONDS = env.int("BILLING_SEND_SECONDS", default=300)
+BILLING_POLL_SECONDS = env.int("BILLING_POLL_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["billing-send-scrubbed-claims"] = {
+    "task": "billing.submission.send_scrubbed_claims", "schedule": BILLING_SEND_SECONDS}
+CELERY_BEAT_SCHEDULE["billing-poll-clearinghouses"] = {
+    "task": "billing.submission.poll_clearinghouses", "schedule": BILLING_POLL_SECONDS}
+
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -225,3 +225,26 @@ def test_the_transport_seam_replaces_the_network_for_every_call():
     # Outside the block the network is back: that host does not exist.
     with pytest.raises(TransientError):
         outbound.post_json("https://payer.invalid/fhir/Claim/$submit", {"a": 1}, timeout=1)
+
+
+def test_a_file_is_fetched_as_text_and_an_empty_answer_is_accepted_where_expected():
+    def answer(request):
+        if request.method == "GET":
+            return httpx.Response(200, content="ISA*00~".encode(), headers={"Content-Type": "application/edi-x12"})
+        return httpx.Response(204)
+
+    with outbound.use_transport(httpx.MockTransport(answer)):
+        assert outbound.get_text("http://ch.example/files/1", timeout=1) == "ISA*00~"
+        assert outbound.post_empty("http://ch.example/files/1/acknowledge", timeout=1) is None
+
+
+def test_a_file_download_keeps_the_error_rules():
+    with outbound.use_transport(httpx.MockTransport(lambda request: httpx.Response(404))):
+        with pytest.raises(outbound.PermanentError, match="HTTP 404"):
+            outbound.get_text("http://ch.example/files/1", timeout=1)
+    with outbound.use_transport(httpx.MockTransport(lambda request: httpx.Response(503))):
+        with pytest.raises(outbound.TransientError, match="HTTP 503"):
+            outbound.post_empty("http://ch.example/files/1/acknowledge", timeout=1)
+    with outbound.use_transport(httpx.MockTransport(lambda request: httpx.Response(200, content=b"\xff\xfe"))):
+        with pytest.raises(outbound.PermanentError, match="not UTF-8"):
+            outbound.get_text("http://ch.example/files/1", timeout=1)

@@ -39,6 +39,8 @@ class ClaimFile(models.Model):
                                    related_name="+")
     agent = models.CharField(max_length=150, blank=True, help_text="Who made it: a user or system:<what>")
     sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True,
+                                         help_text="When the current attempt to send began (status sending)")
     attempts = models.PositiveSmallIntegerField(default=0)
     remote_id = models.CharField(max_length=120, blank=True, help_text="The clearinghouse's id for the file")
     acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="When its 999 was read")
@@ -68,3 +70,14 @@ class ClaimFileEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id} in {self.file_id} ST {self.set_control_number}"
+
+
+class ControlNumber(models.Model):
+    """The last interchange control number (ISA13) handed out: one row, locked while a file is
+    written, so no two files share a number even when two workers write at once."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last}"

@@ -112,3 +112,11 @@ def test_a_batch_checks_each_move_and_writes_history_and_status_together(claim):
     assert (stored.status, stored.payer_claim_number) == (Claim.Status.PAID, "P9")
     assert list(stored.history.filter(source="file").order_by("pk").values_list("from_status", "to_status", "agent")) \
         == [("submitted", "accepted", "system:remittance"), ("accepted", "paid", "system:remittance")]
+
+
+def test_a_submitted_claim_whose_file_was_refused_goes_back_to_scrubbed(claim):
+    _at(claim, S.SUBMITTED)
+    change = transition(claim, S.SCRUBBED, agent="system:billing-submission", source="task",
+                        source_reference="837P file ISA13 000000042", reason="the file was refused")
+    assert (change.from_status, change.to_status) == (S.SUBMITTED, S.SCRUBBED)
+    assert claim.status == S.SCRUBBED and lifecycle.can_move(claim, S.SUBMITTED)
