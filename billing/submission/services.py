@@ -296,6 +296,7 @@ class Collected:
     duplicates: int = 0
     acknowledged: int = 0
     error: str = ""
+    refused: int = 0  # files in the mailbox that are not X12 PracOps can keep: left there for staff
 
 
 def collect_responses(*, clearinghouse: str, agent: str = "system:billing-poll") -> Collected:
@@ -303,24 +304,34 @@ def collect_responses(*, clearinghouse: str, agent: str = "system:billing-poll")
     one transaction, then acknowledge it there. A worker that dies between storing and
     acknowledging finds the file listed again next time: stored again it is a duplicate (same
     SHA-256), acknowledged, nothing posted twice. A transient failure stops this round."""
+    from billing.remittance.services import X12FileError
+
     adapter = adapter_for(clearinghouse)
-    stored = duplicates = acknowledged = 0
+    stored = duplicates = acknowledged = refused = 0
     try:
         for waiting in adapter.mailbox():
             text = adapter.download(waiting.remote_id)
-            with transaction.atomic():
-                received, created = _receive(text=text, name=waiting.name or waiting.remote_id, source=clearinghouse,
-                                             agent=agent)
-                if created:
-                    transaction.on_commit(lambda pk=received.pk: _enqueue_read(pk))
+            try:
+                with transaction.atomic():
+                    received, created = _receive(text=text, name=waiting.name or waiting.remote_id,
+                                                 source=clearinghouse, agent=agent)
+                    if created:
+                        transaction.on_commit(lambda pk=received.pk: _enqueue_read(pk))
+            except X12FileError:
+                # Not a file PracOps can keep (empty, not X12, too large): one such file must not
+                # stop the others being collected; it stays in the mailbox, unacknowledged.
+                logger.warning("collecting from %s: file %s is not X12 PracOps can keep", clearinghouse,
+                               waiting.remote_id)
+                refused += 1
+                continue
             stored += created
             duplicates += not created
             adapter.acknowledge(waiting.remote_id)
             acknowledged += 1
     except outbound.OutboundError as error:
         logger.warning("collecting from %s stopped: %s", clearinghouse, error)
-        return Collected(clearinghouse, stored, duplicates, acknowledged, str(error)[:500])
-    return Collected(clearinghouse, stored, duplicates, acknowledged)
+        return Collected(clearinghouse, stored, duplicates, acknowledged, str(error)[:500], refused)
+    return Collected(clearinghouse, stored, duplicates, acknowledged, refused=refused)
 
 
 def collect_all_responses() -> list[Collected]:
