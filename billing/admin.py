@@ -1,6 +1,7 @@
 """Billing in the Django admin: fee schedules edited with their prices, the practice's billing
 profile and each payer's billing settings, and claims shown read-only with their lines, scrub
-findings and status history (worklists and actions come with the billing workflow).
+findings, status history and payments, with the billing team's worklists (rejected, denied,
+unpaid after 30 days) and its actions (scrub, send).
 
 Claims are patient data: opening or listing them is audited (``AuditedAdminMixin``). A claim's
 status changes only through ``billing.services``.
@@ -8,7 +9,10 @@ status changes only through ``billing.services``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from billing.models import (
     BillingProfile,
@@ -20,6 +24,7 @@ from billing.models import (
     FeeScheduleEntry,
     PayerBillingSettings,
 )
+from billing.remittance.models import ClaimPayment
 from pracops.audit.admin import AuditedAdminMixin
 
 
@@ -86,17 +91,55 @@ class ClaimStatusChangeInline(_ReadOnlyInline):
     fields = readonly_fields = ["at", "from_status", "to_status", "agent", "source", "source_reference", "reason"]
 
 
+class ClaimPaymentInline(_ReadOnlyInline):
+    model = ClaimPayment
+    verbose_name_plural = "payments (835)"
+    fields = readonly_fields = ["remittance", "status_code", "charge", "paid", "patient_responsibility",
+                                "payer_claim_number", "adjustments_column", "posted_at"]
+
+    @admin.display(description="adjustments (group-CARC amount)")
+    def adjustments_column(self, obj) -> str:
+        return ", ".join(f"{a.group}-{a.reason} {a.amount}" for a in obj.adjustments.all()) or "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("remittance").prefetch_related("adjustments")
+
+
+class WorklistFilter(admin.SimpleListFilter):
+    """The billing team's worklists: what the payer sent back, and what it has not paid."""
+
+    title = "worklist"
+    parameter_name = "worklist"
+    UNPAID_DAYS = 30
+
+    def lookups(self, request, model_admin):
+        return [("rejected", "Rejected"), ("denied", "Denied"),
+                ("unpaid", f"Unpaid after {self.UNPAID_DAYS} days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "rejected":
+            return queryset.filter(status=Claim.Status.REJECTED)
+        if self.value() == "denied":
+            return queryset.filter(status=Claim.Status.DENIED)
+        if self.value() == "unpaid":
+            # Sent, not yet paid or denied, and first sent more than 30 days ago.
+            cutoff = timezone.now() - timedelta(days=self.UNPAID_DAYS)
+            sent_long_ago = ClaimStatusChange.objects.filter(to_status=Claim.Status.SUBMITTED, at__lte=cutoff)
+            return queryset.filter(status__in=Claim.AWAITING_PAYER, pk__in=sent_long_ago.values("claim_id"))
+        return queryset
+
+
 @admin.register(Claim)
 class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["patient_control_number", "patient", "payer", "service_date", "status", "frequency",
                     "total_charge"]
-    list_filter = ["status", "payer", "frequency"]
+    list_filter = [WorklistFilter, "status", "payer", "frequency"]
     list_select_related = ["patient", "payer"]
     search_fields = ["patient_control_number", "payer_claim_number", "patient__family", "patient__mrn"]
     date_hierarchy = "service_date"
     list_per_page = 50
     show_full_result_count = False
-    inlines = [ClaimLineInline, ClaimEditInline, ClaimStatusChangeInline]
+    inlines = [ClaimLineInline, ClaimEditInline, ClaimStatusChangeInline, ClaimPaymentInline]
     fieldsets = [
         (None, {"fields": ["patient_control_number", "status", "frequency", "replaces", "payer_claim_number"]}),
         ("Who and where", {"fields": ["patient", "coverage", "payer", "billing_provider", "rendering_provider",
@@ -106,7 +149,28 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("Totals", {"fields": ["service_date", "total_charge", "created_at", "created_by"]}),
     ]
     readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
-    actions = ["send_claims"]
+    actions = ["scrub_claims", "send_claims"]
+
+    def has_scrub_permission(self, request) -> bool:
+        from billing.submission.access import SEND_PERMISSION
+
+        return request.user.has_perm(SEND_PERMISSION)
+
+    @admin.action(description="Scrub (drafts and scrubbed claims: run the edits again)", permissions=["scrub"])
+    def scrub_claims(self, request, queryset):
+        from billing import services
+
+        clean = errors = skipped = 0
+        for claim in queryset.filter(status__in=Claim.UNSENT).order_by("pk"):
+            found = services.scrub_claim(claim=claim, user=request.user)
+            if any(edit.severity == ClaimEdit.Severity.ERROR for edit in found):
+                errors += 1
+            else:
+                clean += 1
+        skipped = queryset.exclude(status__in=Claim.UNSENT).count()
+        self.message_user(request, f"{clean} claim(s) scrubbed clean, {errors} with errors to fix.")
+        if skipped:
+            self.message_user(request, f"{skipped} claim(s) already sent: not scrubbed.", messages.WARNING)
 
     def has_send_permission(self, request) -> bool:
         from billing.submission.access import SEND_PERMISSION
