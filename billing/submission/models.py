@@ -49,6 +49,7 @@ class ClaimFile(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = "claim file sent"
+        verbose_name_plural = "claim files sent"
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
