@@ -26,6 +26,7 @@ from billing.models import (
 )
 from billing.remittance.models import ClaimPayment
 from pracops.audit.admin import AuditedAdminMixin
+from pracops.records import admin as records_admin
 
 
 class FeeScheduleEntryInline(admin.TabularInline):
@@ -61,37 +62,31 @@ class PayerBillingSettingsAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "payer_id"]
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class ReadOnlyInline(records_admin.ReadOnlyInline):
+    """The records' read-only inline, without links to rows that have no page of their own."""
+
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ClaimLineInline(_ReadOnlyInline):
+class ClaimLineInline(ReadOnlyInline):
     model = ClaimLine
     fields = readonly_fields = ["number", "procedure_code", "modifiers", "units", "charge", "service_date",
                                 "diagnosis_pointers", "control_number"]
 
 
-class ClaimEditInline(_ReadOnlyInline):
+class ClaimEditInline(ReadOnlyInline):
     model = ClaimEdit
     verbose_name_plural = "scrub findings"
     fields = readonly_fields = ["run_at", "severity", "code", "line_number", "message", "other_claim"]
 
 
-class ClaimStatusChangeInline(_ReadOnlyInline):
+class ClaimStatusChangeInline(ReadOnlyInline):
     model = ClaimStatusChange
     verbose_name_plural = "status history"
     fields = readonly_fields = ["at", "from_status", "to_status", "agent", "source", "source_reference", "reason"]
 
 
-class ClaimPaymentInline(_ReadOnlyInline):
+class ClaimPaymentInline(ReadOnlyInline):
     model = ClaimPayment
     verbose_name_plural = "payments (835)"
     fields = readonly_fields = ["remittance", "status_code", "charge", "paid", "patient_responsibility",
@@ -151,16 +146,12 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
     actions = ["scrub_claims", "send_claims"]
 
-    def has_scrub_permission(self, request) -> bool:
-        from billing.submission.access import SEND_PERMISSION
-
-        return request.user.has_perm(SEND_PERMISSION)
-
-    @admin.action(description="Scrub (drafts and scrubbed claims: run the edits again)", permissions=["scrub"])
+    # Who may send claims may scrub them (the billing role).
+    @admin.action(description="Scrub (drafts and scrubbed claims: run the edits again)", permissions=["send"])
     def scrub_claims(self, request, queryset):
         from billing import services
 
-        clean = errors = skipped = 0
+        clean = errors = 0
         for claim in queryset.filter(status__in=Claim.UNSENT).order_by("pk"):
             found = services.scrub_claim(claim=claim, user=request.user)
             if any(edit.severity == ClaimEdit.Severity.ERROR for edit in found):

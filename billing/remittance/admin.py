@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
+from billing.admin import ReadOnlyInline
 from billing.models import Claim
 from billing.remittance import services
 from billing.remittance.models import ClaimPayment, PaymentAdjustment, Remittance, ServiceLinePayment, X12File
@@ -54,19 +55,7 @@ class X12FileAdmin(_ReadOnly, AuditedAdminMixin, admin.ModelAdmin):
         return str(obj.public_id)
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ClaimPaymentInline(_ReadOnlyInline):
+class ClaimPaymentInline(ReadOnlyInline):
     model = ClaimPayment
     fields = readonly_fields = ["position", "patient_control_number", "claim", "status_code", "charge", "paid",
                                 "patient_responsibility", "payer_claim_number", "suspense"]
@@ -84,13 +73,13 @@ class RemittanceAdmin(_ReadOnly, AuditedAdminMixin, admin.ModelAdmin):
                                 "provider_adjustments"]
 
 
-class ServiceLinePaymentInline(_ReadOnlyInline):
+class ServiceLinePaymentInline(ReadOnlyInline):
     model = ServiceLinePayment
     fields = readonly_fields = ["position", "procedure_code", "modifiers", "line", "charge", "paid", "units",
                                 "service_date", "remarks"]
 
 
-class PaymentAdjustmentInline(_ReadOnlyInline):
+class PaymentAdjustmentInline(ReadOnlyInline):
     model = PaymentAdjustment
     fields = readonly_fields = ["service_line", "group", "reason", "amount", "quantity"]
 
