@@ -231,6 +231,16 @@ def _post_999(posting: _Posting, acknowledgments: list[ImplementationAcknowledgm
         by_set: dict[str, list[int]] = {}
         for set_control, claim_id in entries:
             by_set.setdefault(set_control.lstrip("0"), []).append(claim_id)
+        if ack.status == "R" and not ack.transactions:
+            # The group refused as a whole (AK905-AK909) names no transaction set: all of it is rejected.
+            posting.counts["groups_rejected"] += 1
+            reason = "999 rejected the whole functional group: " + "; ".join(
+                [f"AK9 code {c}" for c in ack.syntax_codes] or ["no reason given"])
+            claims = (Claim.objects.select_for_update(of=("self",)).select_related("patient")
+                      .filter(pk__in=[claim_id for _, claim_id in entries]).order_by("pk"))
+            for claim in claims:
+                posting.move(claim, S.REJECTED, reference=f"AK1 {number}", reason=reason)
+            continue
         for tx in ack.transactions:
             if tx.status != "R":
                 posting.counts["sets_accepted"] += 1

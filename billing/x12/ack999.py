@@ -86,7 +86,7 @@ def _read_set(transaction: TransactionSet) -> ImplementationAcknowledgment:
     return ImplementationAcknowledgment(
         interchange=transaction.interchange, group_control_number=ak1.required(2), functional_id=ak1.required(1),
         status=ak9.required(1), transactions=tuple(acknowledged), included=ak9.count(2), received=ak9.count(3),
-        accepted=ak9.count(4), version=ak1[3])
+        accepted=ak9.count(4), version=ak1[3], syntax_codes=tuple(code for code in ak9.elements[5:10] if code))
 
 
 def write_999(acknowledgments: Sequence[ImplementationAcknowledgment], envelope: Envelope, *,
@@ -109,5 +109,5 @@ def _segments(ack: ImplementationAcknowledgment) -> list[list[object]]:
             for position, code in error.element_errors:
                 out.append(["IK4", tuple(position.split(":")), "", code])
         out.append(["IK5", transaction.status, *transaction.syntax_codes])
-    out.append(["AK9", ack.status, ack.included, ack.received, ack.accepted])
+    out.append(["AK9", ack.status, ack.included, ack.received, ack.accepted, *ack.syntax_codes])
     return out

@@ -65,6 +65,7 @@ class ImplementationAcknowledgment:
     received: int  # AK903
     accepted: int  # AK904
     version: str = ""  # AK103, the acknowledged group's guide (GS08), e.g. 005010X222A1
+    syntax_codes: tuple[str, ...] = ()  # AK905-AK909: why the group itself was refused
 
 
 # --- 277CA / 277 -----------------------------------------------------------------------------

@@ -89,9 +89,10 @@ def rejected(claim: Claim) -> ClaimStatus:
 
 
 def file_999(group_control: str, transactions: list[TransactionAcknowledgment], status: str, *,
-             control: int = 907) -> str:
+             control: int = 907, syntax_codes: tuple[str, ...] = ()) -> str:
     ack = ImplementationAcknowledgment(
         interchange=InterchangeFactory(functional_id="FA", guide="005010X231A1"), group_control_number=group_control,
         functional_id="HC", status=status, transactions=tuple(transactions), included=len(transactions),
-        received=len(transactions), accepted=sum(t.status != "R" for t in transactions), version="005010X222A1")
+        received=len(transactions), accepted=sum(t.status != "R" for t in transactions), version="005010X222A1",
+        syntax_codes=syntax_codes)
     return write_999([ack], envelope("FA", interchange_control=control))

@@ -294,6 +294,33 @@ def test_a_999_rejecting_one_set_rejects_its_claims_and_marks_the_file_partial()
     assert stored.summary["sets_rejected"] == 1 and stored.summary["sets_accepted"] == 1
 
 
+def test_a_999_rejecting_the_whole_group_without_naming_sets_rejects_every_claim_of_the_file():
+    first, second = submitted_claims(2)
+    sent = claim_file([first, second], control="000001208", per_set=2)
+
+    stored = ingest(file_999("1208", [], "R", syntax_codes=("4", "5")))
+
+    sent.refresh_from_db()
+    assert sent.status == ClaimFile.Status.REJECTED
+    for claim in (first, second):
+        claim.refresh_from_db()
+        assert claim.status == S.REJECTED
+        change = claim.history.latest("pk")
+        assert change.source_reference == f"999 file {stored.pk} AK1 1208"
+        assert change.reason == "999 rejected the whole functional group: AK9 code 4; AK9 code 5"
+    assert stored.summary["groups_rejected"] == 1 and stored.summary["claims_rejected"] == 2
+
+
+def test_a_999_accepting_a_group_without_naming_sets_moves_no_claim():
+    [claim] = submitted_claims(1)
+    claim_file([claim], control="000001209")
+
+    ingest(file_999("1209", [], "A"))
+
+    claim.refresh_from_db()
+    assert claim.status == S.SUBMITTED
+
+
 def test_a_999_for_a_file_not_sent_is_counted_not_an_error():
     stored = ingest(file_999("4242", [TransactionAcknowledgment("837", "0001", "A")], "A"))
 

@@ -78,8 +78,10 @@ transaction_acknowledgments = st.builds(
     status=st.sampled_from(["A", "E", "R"]), errors=st.lists(segment_errors, max_size=3).map(tuple),
     syntax_codes=st.lists(st.sampled_from(["1", "2", "3", "4", "5", "23"]), max_size=5).map(tuple))
 acknowledgments = st.builds(
-    lambda transactions, status: acknowledgment(transactions, status=status),
-    st.lists(transaction_acknowledgments, min_size=1, max_size=4), st.sampled_from(["A", "E", "P", "R"]))
+    lambda transactions, status, codes: acknowledgment(transactions, status=status,
+                                                       syntax_codes=codes if status != "A" else ()),
+    st.lists(transaction_acknowledgments, max_size=4), st.sampled_from(["A", "E", "P", "R"]),
+    st.lists(st.sampled_from(["1", "2", "3", "4", "5", "6", "17", "18", "19", "23"]), max_size=5).map(tuple))
 
 
 @settings(max_examples=50, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
