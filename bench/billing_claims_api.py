@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--project", type=Path, default=ROOT)
+    parser.add_argument("--load-only", action="store_true", help="load the claims (if needed) and stop")
     args = parser.parse_args()
 
     if args.reload or claims_loaded(args.database_url) < args.claims:
@@ -55,6 +56,8 @@ def main() -> None:
         started = time.perf_counter()
         load(args)
         print(json.dumps({"loaded_claims": args.claims, "seconds": round(time.perf_counter() - started, 1)}))
+    if args.load_only:
+        return
     token = manage(args, "create_api_client", f"claims-bench-{int(time.time())}", "--role", "billing").strip()
     port = free_port()
     server = start_gunicorn(args, port)
