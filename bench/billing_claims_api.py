@@ -181,7 +181,7 @@ def load_remittances(args) -> None:
         if status == "partially_paid":
             adjustments.append(dict(claim_payment_id=key, group="CO", reason="97", amount=Decimal("300.00")))
         elif status == "denied":
-            adjustments.append(dict(claim_payment_id=key, group="CO", reason="197" if pk % 2 else "50",
+            adjustments.append(dict(claim_payment_id=key, group="CO", reason="197" if position % 4 < 2 else "50",
                                     amount=Decimal("600.00")))
     insert_rows(ClaimPayment, payments, pks=keys)
     insert_rows(PaymentAdjustment, adjustments)
