@@ -60,6 +60,7 @@ def main() -> None:
         started = time.perf_counter()
         load(args)
         print(json.dumps({"loaded_claims": args.claims, "seconds": round(time.perf_counter() - started, 1)}))
+    manage(args, "migrate", "-v0")  # the indexes of the code being measured
     if not remittances_loaded(args.database_url):
         started = time.perf_counter()
         load_remittances(args)
@@ -141,7 +142,7 @@ def load(args) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would: index-only counts
 
 
 def remittances_loaded(url: str) -> bool:
@@ -186,7 +187,7 @@ def load_remittances(args) -> None:
     insert_rows(ClaimPayment, payments, pks=keys)
     insert_rows(PaymentAdjustment, adjustments)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would: index-only counts
 
 
 def write_claim_ids(url: str) -> Path:
