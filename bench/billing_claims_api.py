@@ -20,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from search_latency import free_port, manage, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pracops_claims_bench"
 PATIENTS, PAYERS, FIRST_DAY, DAYS = 1_000, 3, date(2025, 1, 1), 700
+KINDS = ("first_page", "status", "payer", "patient", "date_range", "carc", "detail")
 STATUSES = ("submitted", "accepted", "paid", "denied", "partially_paid", "rejected", "draft", "scrubbed")
 
 
@@ -47,6 +49,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--project", type=Path, default=ROOT)
+    parser.add_argument("--load-only", action="store_true", help="load the claims (if needed) and stop")
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=[*KINDS, "mixed"],
+                        help="the calls to time, each on its own (mixed: all in turn)")
     args = parser.parse_args()
 
     if args.reload or claims_loaded(args.database_url) < args.claims:
@@ -55,24 +60,39 @@ def main() -> None:
         started = time.perf_counter()
         load(args)
         print(json.dumps({"loaded_claims": args.claims, "seconds": round(time.perf_counter() - started, 1)}))
+    manage(args, "migrate", "-v0")  # the indexes of the code being measured
+    if not remittances_loaded(args.database_url):
+        started = time.perf_counter()
+        load_remittances(args)
+        print(json.dumps({"loaded_remittances": True, "seconds": round(time.perf_counter() - started, 1)}))
+    if args.load_only:
+        return
+    ids = write_claim_ids(args.database_url)
     token = manage(args, "create_api_client", f"claims-bench-{int(time.time())}", "--role", "billing").strip()
     port = free_port()
     server = start_gunicorn(args, port)
-    runs = []
+    runs: dict[str, list[dict]] = {kind: [] for kind in args.kinds}
     try:
         base = f"http://127.0.0.1:{port}"
-        wrk(args, base, token, duration=3)  # warm up
+        wrk(args, base, token, "mixed", ids, duration=3)  # warm up
         for number in range(1, args.runs + 1):
-            result = wrk(args, base, token, duration=args.duration)
-            print(json.dumps({"run": number, **result}))
-            runs.append(result)
+            for kind in args.kinds:
+                result = wrk(args, base, token, kind, ids, duration=args.duration)
+                print(json.dumps({"run": number, "kind": kind, **result, "loadavg": loadavg()}), flush=True)
+                runs[kind].append(result)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(json.dumps({"median_p50_ms": statistics.median(r["p50_ms"] for r in runs),
-                      "median_p95_ms": statistics.median(r["p95_ms"] for r in runs),
-                      "median_requests_per_second": statistics.median(r["requests_per_second"] for r in runs),
-                      "non_2xx": sum(r["non_2xx"] for r in runs)}))
+        ids.unlink()
+    for kind, results in runs.items():
+        print(json.dumps({"kind": kind, "runs": len(results),
+                          **{f"median_{name}": statistics.median(r[name] for r in results)
+                             for name in ("p50_ms", "p95_ms", "p99_ms", "requests_per_second")},
+                          "non_2xx": sum(r["non_2xx"] for r in results)}))
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def claims_loaded(url: str) -> int:
@@ -122,14 +142,69 @@ def load(args) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would: index-only counts
 
 
-def wrk(args, base: str, token: str, *, duration: int) -> dict:
+def remittances_loaded(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM billing_remittance_paymentadjustment)").fetchone()[0]
+
+
+def load_remittances(args) -> None:
+    """One posted 835 paying the paid, partially paid and denied claims: CO-45 on each, CO-97 on
+    the partially paid, CO-197 or CO-50 on the denied (what ``?carc=`` finds)."""
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pracops.settings")
+    sys.path.insert(0, str(args.project))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from billing.models import Claim
+    from billing.remittance.models import ClaimPayment, PaymentAdjustment, Remittance, X12File
+    from pracops.bulk import insert_rows, reserve_pks
+
+    stored = X12File.objects.create(sha256="0" * 64, name="bench.835", source="bench", kind="835", status="posted",
+                                    text="ISA*bench")
+    remittance = Remittance.objects.create(file=stored, set_control_number="0001", payer_name="Bench Payer",
+                                           payment_date=FIRST_DAY + timedelta(days=DAYS), total_paid=Decimal("0"))
+    paid = list(Claim.objects.filter(status__in=("paid", "partially_paid", "denied"))
+                .order_by("pk").values_list("pk", "status", "patient_control_number"))
+    keys = reserve_pks({ClaimPayment: len(paid)})[ClaimPayment]
+    payments, adjustments = [], []
+    for position, (key, (pk, status, control)) in enumerate(zip(keys, paid, strict=True), 1):
+        amount = {"paid": Decimal("600.00"), "partially_paid": Decimal("300.00")}.get(status, Decimal("0"))
+        payments.append(dict(remittance_id=remittance.pk, position=position, claim_id=pk, patient_control_number=control,
+                             status_code="4" if status == "denied" else "1", charge=Decimal("950.00"), paid=amount,
+                             suspense=""))
+        adjustments.append(dict(claim_payment_id=key, group="CO", reason="45", amount=Decimal("350.00")))
+        if status == "partially_paid":
+            adjustments.append(dict(claim_payment_id=key, group="CO", reason="97", amount=Decimal("300.00")))
+        elif status == "denied":
+            adjustments.append(dict(claim_payment_id=key, group="CO", reason="197" if position % 4 < 2 else "50",
+                                    amount=Decimal("600.00")))
+    insert_rows(ClaimPayment, payments, pks=keys)
+    insert_rows(PaymentAdjustment, adjustments)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would: index-only counts
+
+
+def write_claim_ids(url: str) -> Path:
+    """1,000 claims' public ids (the detail calls pick from them), in a temporary file."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT public_id FROM billing_claim ORDER BY random() LIMIT 1000").fetchall()
+    handle, name = tempfile.mkstemp(prefix="claims-bench-", suffix=".txt")
+    with os.fdopen(handle, "w") as out:
+        out.writelines(f"{public_id}\n" for (public_id,) in rows)
+    return Path(name)
+
+
+def wrk(args, base: str, token: str, kind: str, ids: Path, *, duration: int) -> dict:
     done = subprocess.run(
         ["wrk", "--threads", "1", "--connections", str(args.connections), "--duration", f"{duration}s",
          "--timeout", "5s", "--script", str(ROOT / "bench" / "billing_claims_api.lua"), base,
-         "--", token, str(PATIENTS)],
+         "--", token, str(PATIENTS), kind, str(ids)],
         capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

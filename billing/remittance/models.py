@@ -176,7 +176,12 @@ class PaymentAdjustment(models.Model):
 
     class Meta:
         ordering = ["claim_payment", "service_line", "pk"]
-        indexes = [models.Index(fields=["reason", "group"])]
+        indexes = [
+            models.Index(fields=["reason", "group"]),
+            # ``/api/claims/?carc=``: the claims with an adjustment of a CARC, found (and counted)
+            # from this index alone, without reading the adjustments' rows.
+            models.Index(fields=["reason", "claim_payment"], name="adjustment_carc_payment_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group}-{self.reason} {self.amount}"

@@ -40,6 +40,7 @@ from billing.x12.remit835 import read_835
 from billing.x12.status277 import read_277
 from pracops.audit.models import AuditEvent
 from pracops.audit.services import record_access
+from pracops.bulk import insert_rows, reserve_pks
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 S = Claim.Status
@@ -165,7 +166,8 @@ class _Posting:
         wanted = sorted({c for c in control_numbers if c})
         found: dict[str, Claim] = {}
         for start in range(0, len(wanted), _CHUNK):
-            query = (Claim.objects.select_for_update(of=("self",)).select_related("patient")
+            # The patient only for its FHIR id (audit): not its resource JSON, parsed 10,000 times.
+            query = (Claim.objects.select_for_update(of=("self",)).select_related("patient").defer("patient__resource")
                      .filter(patient_control_number__in=wanted[start:start + _CHUNK]).order_by("pk"))
             found.update((c.patient_control_number, c) for c in query)
         return found
@@ -307,18 +309,30 @@ def _decision(status_code: str, paid: Decimal, adjustments: Iterable[tuple[str, 
 
 
 def _post_835(posting: _Posting, advices: list[RemittanceAdvice]) -> None:
+    """Every CLP of the file as a ClaimPayment (in suspense when no claim matches), its SVCs as
+    ServiceLinePayments matched to lines, its CASs as PaymentAdjustments, then the claims moved.
+    A file's rows are written table by table (``pracops.bulk``: keys reserved in one query, one
+    COPY a table on PostgreSQL), not built as models: 10,000 claim payments are ~70,000 rows."""
     now = timezone.now()
     claims = posting.claims(p.claim_id for advice in advices for p in advice.claims)
     lines_by_control: dict[str, ClaimLine] = {}
     lines_by_claim: dict[int, list[ClaimLine]] = {}
     claim_ids = [c.pk for c in claims.values()]
     for start in range(0, len(claim_ids), _CHUNK):
-        for line in ClaimLine.objects.filter(claim_id__in=claim_ids[start:start + _CHUNK]).order_by("claim_id", "number"):
+        for line in (ClaimLine.objects.filter(claim_id__in=claim_ids[start:start + _CHUNK])
+                     .only("pk", "claim_id", "number", "procedure_code", "control_number").order_by("claim_id", "number")):
             lines_by_control[line.control_number] = line
             lines_by_claim.setdefault(line.claim_id, []).append(line)
     payer_ids = {a.payer_id for a in advices if a.payer_id}
     payers = dict(PayerBillingSettings.objects.filter(payer_id__in=payer_ids).values_list("payer_id", "organization_id"))
 
+    payments = [payment for advice in advices for payment in advice.claims]
+    services = [service for payment in payments for service in payment.services]
+    keys = reserve_pks({ClaimPayment: len(payments), ServiceLinePayment: len(services),
+                        PaymentAdjustment: sum(len(p.adjustments) for p in payments)
+                        + sum(len(s.adjustments) for s in services)})
+    rows: list[dict] = []
+    paid_claims: list[tuple[Claim | None, int, str]] = []  # claim, position, set control number
     for advice in advices:
         remittance = Remittance.objects.create(
             file=posting.file, set_control_number=advice.set_control_number, payer_id=payers.get(advice.payer_id),
@@ -330,42 +344,43 @@ def _post_835(posting: _Posting, advices: list[RemittanceAdvice]) -> None:
                                    "fiscal_period_end": p.fiscal_period_end.isoformat() if p.fiscal_period_end else None}
                                   for p in advice.provider_adjustments])
         posting.counts["remittances"] += 1
-        rows = []
         for position, payment in enumerate(advice.claims, 1):
             claim = claims.get(payment.claim_id)
-            rows.append(ClaimPayment(
-                remittance=remittance, position=position, claim=claim,
+            rows.append(dict(
+                remittance_id=remittance.pk, position=position, claim_id=claim.pk if claim else None,
                 patient_control_number=payment.claim_id[:38], status_code=payment.status_code[:2],
                 charge=payment.charge, paid=payment.paid, patient_responsibility=payment.patient_responsibility,
                 filing_indicator=payment.filing_indicator[:2], payer_claim_number=payment.payer_claim_number[:50],
                 remarks=list(payment.remarks), posted_at=now if claim else None,
                 suspense=ClaimPayment.Suspense.NONE if claim else ClaimPayment.Suspense.OPEN))
-        saved = ClaimPayment.objects.bulk_create(rows)
-        services: list[tuple[ServiceLinePayment, object]] = []
-        adjustments: list[PaymentAdjustment] = []
-        for row, payment in zip(saved, advice.claims):
-            posting.counts["claim_payments"] += 1
-            if row.claim is None:
-                posting.counts["suspense_items"] += 1
-            adjustments.extend(PaymentAdjustment(claim_payment=row, group=a.group[:2], reason=a.reason[:5],
-                                                 amount=a.amount, quantity=a.quantity) for a in payment.adjustments)
-            unmatched = list(lines_by_claim.get(row.claim_id, [])) if row.claim else []
-            for position, service in enumerate(payment.services, 1):
-                line = _match_line(row.claim, service, unmatched, lines_by_control)
-                services.append((ServiceLinePayment(
-                    claim_payment=row, position=position, line=line, procedure_code=service.procedure_code[:48],
-                    modifiers=list(service.modifiers), charge=service.charge, paid=service.paid, units=service.units,
-                    service_date=service.service_date, line_control_number=service.line_control_number[:50],
-                    remarks=list(service.remarks)), service))
-        ServiceLinePayment.objects.bulk_create([s for s, _ in services])
-        for line_payment, service in services:
-            adjustments.extend(PaymentAdjustment(
-                claim_payment=line_payment.claim_payment, service_line=line_payment, group=a.group[:2],
-                reason=a.reason[:5], amount=a.amount, quantity=a.quantity) for a in service.adjustments)
-        PaymentAdjustment.objects.bulk_create(adjustments)
-        for row, payment in zip(saved, advice.claims):
-            if row.claim is not None:
-                _move_paid_claim(posting, row.claim, payment, f"ST {advice.set_control_number} CLP {row.position}")
+            paid_claims.append((claim, position, advice.set_control_number))
+    payment_pks = insert_rows(ClaimPayment, rows, pks=keys.get(ClaimPayment) if keys is not None else None)
+
+    rows, adjustments = [], []
+    for payment_pk, payment, (claim, _, _) in zip(payment_pks, payments, paid_claims, strict=True):
+        posting.counts["claim_payments"] += 1
+        if claim is None:
+            posting.counts["suspense_items"] += 1
+        adjustments.extend(dict(claim_payment_id=payment_pk, group=a.group[:2], reason=a.reason[:5], amount=a.amount,
+                                quantity=a.quantity) for a in payment.adjustments)
+        unmatched = list(lines_by_claim.get(claim.pk, [])) if claim else []
+        for position, service in enumerate(payment.services, 1):
+            line = _match_line(claim, service, unmatched, lines_by_control)
+            rows.append(dict(
+                claim_payment_id=payment_pk, position=position, line_id=line.pk if line else None,
+                procedure_code=service.procedure_code[:48], modifiers=list(service.modifiers), charge=service.charge,
+                paid=service.paid, units=service.units, service_date=service.service_date,
+                line_control_number=service.line_control_number[:50], remarks=list(service.remarks)))
+    service_pks = insert_rows(ServiceLinePayment, rows,
+                              pks=keys.get(ServiceLinePayment) if keys is not None else None)
+    for service_pk, row, service in zip(service_pks, rows, services, strict=True):
+        adjustments.extend(dict(claim_payment_id=row["claim_payment_id"], service_line_id=service_pk, group=a.group[:2],
+                                reason=a.reason[:5], amount=a.amount, quantity=a.quantity) for a in service.adjustments)
+    insert_rows(PaymentAdjustment, adjustments, pks=keys.get(PaymentAdjustment) if keys is not None else None)
+
+    for (claim, position, set_control_number), payment in zip(paid_claims, payments, strict=True):
+        if claim is not None:
+            _move_paid_claim(posting, claim, payment, f"ST {set_control_number} CLP {position}")
 
 
 def _match_line(claim: Claim | None, service, unmatched: list[ClaimLine],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from django.db import transaction
+
 from pracops.access.roles import roles_of
 from pracops.audit.models import AuditEvent, AuditEventPatient
 from pracops.bulk import insert_rows, reserve_pks
@@ -68,13 +70,18 @@ def record_access(
     agent = _agent(user, system, source)
     if agent_name and agent["user"] is None:
         agent["agent_name"] = agent_name[:150]
-    event = AuditEvent.objects.create(**_fit(dict(
+    row = _fit(dict(
         **agent, source=source, action=action, subtype=subtype or SUBTYPES.get(action, ""),
         resource_type=resource_type, resource_id=resource_id or "", patient_id=patient_id,
         query=query, entities=entities, outcome=outcome, outcome_detail=outcome_detail,
         remote_addr=client_address(request),
-    )))
-    if several:
+    ))
+    if not several:
+        return AuditEvent.objects.create(**row)
+    # The event and its patient links in one transaction: never an event without its links, and
+    # one commit (one WAL flush) for a list read rather than two.
+    with transaction.atomic(savepoint=False):
+        event = AuditEvent.objects.create(**row)
         AuditEventPatient.objects.bulk_create(AuditEventPatient(event=event, patient_id=p) for p in several)
     return event
 

@@ -78,6 +78,28 @@ def test_the_list_makes_the_same_number_of_queries_whatever_the_page_size(case, 
         assert len(ids(billing.get(LIST, {"limit": 4}))) == 4
 
 
+def test_every_filter_and_a_claims_detail_make_a_fixed_number_of_queries(case, billing, django_assert_num_queries):
+    # Pinned as the /api/claims/ bench (bench/billing_claims_api.py) times them: a filter that
+    # started loading rows one by one (a lazy payer, patient or adjustment) fails here.
+    denied = claim_in(case, S.DENIED, on="2026-10-01")
+    paid = claim_in(case, S.PAID, on="2026-11-02")
+    remit(denied, paid="0.00", adjustments=(("CO", "197", "950.00"),), status_code="4")
+    remit(paid, paid="700.00", adjustments=(("CO", "45", "250.00"),))
+    billing.get(LIST)  # the token's first use is stamped; count what follows
+
+    for params in ({"status": "paid"}, {"payer": case.payer.fhir_id}, {"patient": case.patient.fhir_id},
+                   {"service_date_from": "2026-10-01", "service_date_to": "2026-10-31"}, {"carc": "197"},
+                   {"limit": 2, "offset": 0, "carc": "45", "status": "paid", "payer": case.payer.fhir_id}):
+        with django_assert_num_queries(6):
+            assert ids(billing.get(LIST, params)), params
+    # The detail: the token and roles (3), the claim with payer, patient and what it replaces, its
+    # lines, history, payments (with remittances), their service lines, the line and claim
+    # adjustments, the latest scrub run, the audit event (9).
+    for claim in (denied, paid):
+        with django_assert_num_queries(12):
+            assert billing.get(f"{LIST}{claim.public_id}/").status_code == 200
+
+
 def test_reading_the_list_is_audited_with_every_patient_shown(case, billing):
     claim = claim_in(case, S.SUBMITTED)
 
