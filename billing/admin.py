@@ -15,6 +15,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils import timezone
 
 from billing.models import (
@@ -138,7 +140,7 @@ class WorklistFilter(admin.SimpleListFilter):
 class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["patient_control_number", "patient", "payer", "service_date", "status", "frequency",
                     "total_charge"]
-    list_filter = [WorklistFilter, "status", "payer", "frequency"]
+    list_filter = [WorklistFilter, "status", ("payer", admin.RelatedOnlyFieldListFilter), "frequency"]
     list_select_related = ["patient", "payer"]
     search_fields = ["patient_control_number", "payer_claim_number", "patient__family", "patient__mrn"]
     date_hierarchy = "service_date"
@@ -146,7 +148,8 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     inlines = [ClaimLineInline, ClaimEditInline, ClaimStatusChangeInline, ClaimPaymentInline]
     fieldsets = [
-        (None, {"fields": ["patient_control_number", "status", "frequency", "replaces", "payer_claim_number"]}),
+        (None, {"fields": ["patient_control_number", "status", "frequency", "replaces", "replaced_by",
+                           "payer_claim_number"]}),
         ("Who and where", {"fields": ["patient", "coverage", "payer", "billing_provider", "rendering_provider",
                                       "place_of_service", "encounter"]}),
         ("Diagnoses and authorization", {"fields": ["diagnoses", "prior_authorization",
@@ -155,6 +158,14 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
     actions = ["scrub_claims", "send_claims", "correct_and_resend"]
+
+    @admin.display(description="replaced by")
+    def replaced_by(self, obj: Claim) -> str:
+        """The corrections (7) and voids (8) made for this claim, linked."""
+        replacements = obj.replacements.order_by("pk").only("pk", "patient_control_number", "frequency", "status")
+        return format_html_join(", ", '<a href="{}">{}</a> ({}, {})', (
+            (reverse("admin:billing_claim_change", args=[r.pk]), r.patient_control_number,
+             r.get_frequency_display(), r.get_status_display().lower()) for r in replacements)) or "-"
 
     # Who may send claims may scrub them (the billing role).
     @admin.action(description="Scrub (drafts and scrubbed claims: run the edits again)", permissions=["send"])
@@ -263,4 +274,4 @@ def _resend_plan(claim: Claim) -> str:
             return "left alone: the payer has not numbered it (a replacement must name its claim number)"
         return (f"replaced by a new claim (frequency 7, REF*F8 {claim.payer_claim_number}), scrubbed, and sent now "
                 "if clean; this claim becomes corrected")
-    return f"left alone: it is {claim.get_status_display().lower()} (only rejected or adjudicated claims are resent)"
+    return f"left alone: only rejected or adjudicated claims are resent; this one is {claim.get_status_display().lower()}"

@@ -105,6 +105,8 @@ def test_a_paid_claim_is_replaced_by_a_frequency_7_claim_naming_the_payers_numbe
         f"Claim {paid.patient_control_number}: replaced by claim {replacement.patient_control_number} (frequency 7, "
         f"REF*F8 SBX2633900000042), scrubbed clean and written to file {made.interchange_control_number}, "
         "queued to send."]
+    page = client.get(f"{CLAIMS}{paid.pk}/change/").content.decode()
+    assert f'{replacement.pk}/change/">{replacement.patient_control_number}</a> (7 Replacement, submitted)' in page
 
 
 def test_a_claim_the_scrubber_still_holds_is_left_a_draft_with_its_edits_counted(client, case, queued):
