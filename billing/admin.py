@@ -1,7 +1,7 @@
 """Billing in the Django admin: fee schedules edited with their prices, the practice's billing
 profile and each payer's billing settings, and claims shown read-only with their lines, scrub
 findings, status history and payments, with the billing team's worklists (rejected, denied,
-unpaid after 30 days) and its actions (scrub, send).
+unpaid after 30 days) and its actions (scrub, send, correct and resend).
 
 Claims are patient data: opening or listing them is audited (``AuditedAdminMixin``). A claim's
 status changes only through ``billing.services``.
@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils import timezone
 
 from billing.models import (
@@ -100,6 +105,13 @@ class ClaimPaymentInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("remittance").prefetch_related("adjustments")
 
 
+class ResendReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=400, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="What was fixed and why the claim goes out again (kept in its status history; no patient "
+                  "names or notes).")
+
+
 class WorklistFilter(admin.SimpleListFilter):
     """The billing team's worklists: what the payer sent back, and what it has not paid."""
 
@@ -128,7 +140,7 @@ class WorklistFilter(admin.SimpleListFilter):
 class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["patient_control_number", "patient", "payer", "service_date", "status", "frequency",
                     "total_charge"]
-    list_filter = [WorklistFilter, "status", "payer", "frequency"]
+    list_filter = [WorklistFilter, "status", ("payer", admin.RelatedOnlyFieldListFilter), "frequency"]
     list_select_related = ["patient", "payer"]
     search_fields = ["patient_control_number", "payer_claim_number", "patient__family", "patient__mrn"]
     date_hierarchy = "service_date"
@@ -136,7 +148,8 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     inlines = [ClaimLineInline, ClaimEditInline, ClaimStatusChangeInline, ClaimPaymentInline]
     fieldsets = [
-        (None, {"fields": ["patient_control_number", "status", "frequency", "replaces", "payer_claim_number"]}),
+        (None, {"fields": ["patient_control_number", "status", "frequency", "replaces", "replaced_by",
+                           "payer_claim_number"]}),
         ("Who and where", {"fields": ["patient", "coverage", "payer", "billing_provider", "rendering_provider",
                                       "place_of_service", "encounter"]}),
         ("Diagnoses and authorization", {"fields": ["diagnoses", "prior_authorization",
@@ -144,7 +157,15 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("Totals", {"fields": ["service_date", "total_charge", "created_at", "created_by"]}),
     ]
     readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
-    actions = ["scrub_claims", "send_claims"]
+    actions = ["scrub_claims", "send_claims", "correct_and_resend"]
+
+    @admin.display(description="replaced by")
+    def replaced_by(self, obj: Claim) -> str:
+        """The corrections (7) and voids (8) made for this claim, linked."""
+        replacements = obj.replacements.order_by("pk").only("pk", "patient_control_number", "frequency", "status")
+        return format_html_join(", ", '<a href="{}">{}</a> ({}, {})', (
+            (reverse("admin:billing_claim_change", args=[r.pk]), r.patient_control_number,
+             r.get_frequency_display(), r.get_status_display().lower()) for r in replacements)) or "-"
 
     # Who may send claims may scrub them (the billing role).
     @admin.action(description="Scrub (drafts and scrubbed claims: run the edits again)", permissions=["send"])
@@ -192,6 +213,44 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if skipped:
             self.message_user(request, f"{skipped} claim(s) not scrubbed: not sent.", messages.WARNING)
 
+    @admin.action(description="Correct and resend (rejected: send again; paid or denied: a replacement claim)",
+                  permissions=["send"])
+    def correct_and_resend(self, request, queryset):
+        """A confirmation page asking for the reason first (like the delete confirmation); then,
+        per claim, ``billing.submission.services.correct_and_resend`` and a message saying what it did."""
+        from billing.lifecycle import TransitionNotAllowed
+        from billing.services import BillingError
+        from billing.submission import services as submission_services
+
+        claims = list(queryset.select_related("payer").order_by("pk"))
+        form = ResendReasonForm(request.POST if "post" in request.POST else None)
+        if not form.is_bound or not form.is_valid():
+            return TemplateResponse(request, "admin/billing/claim/correct_and_resend.html", {
+                **self.admin_site.each_context(request), "title": "Correct and resend claims",
+                "opts": self.model._meta, "form": form, "claims": [(claim, _resend_plan(claim)) for claim in claims],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "resendable": any(claim.status in submission_services.RESENDABLE for claim in claims),
+            })
+        reason = form.cleaned_data["reason"]
+        for claim in claims:
+            number = claim.patient_control_number
+            try:
+                done = submission_services.correct_and_resend(claim_id=claim.pk, reason=reason, user=request.user)
+            except (BillingError, TransitionNotAllowed, submission_services.SubmissionError) as error:
+                self.message_user(request, f"Claim {number}: not resent: {error}.", messages.ERROR)
+                continue
+            what = (f"replaced by claim {done.claim.patient_control_number} (frequency 7, REF*F8 "
+                    f"{done.replaced.payer_claim_number})" if done.replaced else "back to draft")
+            if done.claim_file is not None:
+                self.message_user(request, f"Claim {number}: {what}, scrubbed clean and written to file "
+                                           f"{done.claim_file.interchange_control_number}, queued to send.")
+            else:
+                self.message_user(request, f"Claim {number}: {what}, held by {done.errors} scrubber "
+                                           f"edit{'s' if done.errors != 1 else ''}: fix "
+                                           f"{'them' if done.errors != 1 else 'it'}, then scrub and send.",
+                                  messages.WARNING)
+        return None
+
     # Claims are made from encounters and changed by the billing services, never by hand here.
     def has_add_permission(self, request):
         return False
@@ -204,3 +263,15 @@ class ClaimAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def resource_id_of(self, obj) -> str:
         return str(obj.public_id)
+
+
+def _resend_plan(claim: Claim) -> str:
+    """What correcting and resending will do with ``claim``, in a biller's words."""
+    if claim.status == Claim.Status.REJECTED:
+        return "back to draft, scrubbed, and sent now if clean"
+    if claim.status in Claim.ADJUDICATED:
+        if not claim.payer_claim_number:
+            return "left alone: the payer has not numbered it (a replacement must name its claim number)"
+        return (f"replaced by a new claim (frequency 7, REF*F8 {claim.payer_claim_number}), scrubbed, and sent now "
+                "if clean; this claim becomes corrected")
+    return f"left alone: only rejected or adjudicated claims are resent; this one is {claim.get_status_display().lower()}"

@@ -92,6 +92,26 @@ def use_transport(transport: httpx.BaseTransport) -> Iterator[None]:
             _override = previous
 
 
+@contextmanager
+def served_in_process() -> Iterator[None]:
+    """Answer every outbound request inside the block with this very Django app, in-process (an
+    httpx WSGI transport): what ``manage.py load_demo`` reaches the sandbox payer and clearinghouse
+    through before any server runs. As Django's test client does, the app it serves does not close
+    the caller's database connection at the end of each request (it would end the caller's work)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with use_transport(httpx.WSGITransport(app=WSGIHandler())):
+            yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 def _client() -> httpx.Client:
     if _override is not None:
         return httpx.Client(transport=_override)

@@ -346,6 +346,8 @@ if SANDBOX_CLEARINGHOUSE_ENABLED:
         "task": "sandbox.clearinghouse.tasks.remit_due_claims", "schedule": SANDBOX_CLEARINGHOUSE_REMIT_POLL_SECONDS,
     }
     DEMO_STEPS.append("sandbox.clearinghouse.demo.load_rules")
+    # The demo encounters' claims, round-tripped through the sandbox clearinghouse (after its rules).
+    DEMO_STEPS.append("billing.demo.load_claims")
 
 # --- Billing: clearinghouses (billing/clearinghouses, billing/submission) ----------------
 # Adapters by name (PayerBillingSettings.clearinghouse names one): dotted paths.

@@ -73,22 +73,8 @@ def load_prior_authorizations(*, base_url: str, say: Callable[[str], None] = lam
 
 def _send_in_process(authorization: PriorAuthorization) -> None:
     """Send to the sandbox payer served by this process (no server is running yet)."""
-    import httpx
-    from django.core.handlers.wsgi import WSGIHandler
-
     from pracops import outbound
 
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    # As Django's test client does: the in-process "server" must not close this command's
-    # database connection at the end of each request it serves.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        with outbound.use_transport(httpx.WSGITransport(app=WSGIHandler())):
-            services.request_submission(authorization=authorization, agent="system:load_demo")
-            services.send_submission(authorization_pk=authorization.pk, agent="system:load_demo")
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with outbound.served_in_process():
+        services.request_submission(authorization=authorization, agent="system:load_demo")
+        services.send_submission(authorization_pk=authorization.pk, agent="system:load_demo")

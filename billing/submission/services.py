@@ -36,7 +36,7 @@ from django.utils import timezone
 from billing import selectors as billing_selectors
 from billing.clearinghouses.base import ClearinghouseAdapter, adapter_for
 from billing.lifecycle import transition
-from billing.models import Claim, ClaimStatusChange
+from billing.models import Claim, ClaimEdit, ClaimStatusChange
 from billing.services import _audit
 from billing.submission import selectors
 from billing.submission.models import ClaimFile, ClaimFileEntry, ControlNumber
@@ -270,6 +270,66 @@ def send_scrubbed_claims(*, agent: str = "system:billing-submission") -> list[Cl
             logger.error("claims for %s not written: %s", clearinghouse,
                          error if isinstance(error, SubmissionError) else type(error).__name__)
     return made
+
+
+# --- Correct and resend ------------------------------------------------------------------------
+
+# Claims "correct and resend" takes: rejected by the clearinghouse or the payer's front end (sent
+# again as they are, once the records are fixed), or adjudicated (replaced by a frequency 7 claim).
+RESENDABLE = (S.REJECTED, *Claim.ADJUDICATED)
+
+
+@dataclass(frozen=True)
+class Resent:
+    """What correcting and resending one claim did."""
+
+    claim: Claim  # the claim scrubbed, and sent when clean: the original, or its replacement
+    replaced: Claim | None  # the adjudicated claim a replacement was made for
+    errors: int  # the scrubber's errors holding the claim (0: it was written to a file)
+    claim_file: ClaimFile | None
+
+
+def correct_and_resend(*, claim_id: int, reason: str, user=None, agent: str = "") -> Resent:
+    """Send a claim again after staff fixed the records it is made from (patient, coverage, billing
+    profile, payer settings). A rejected claim goes back to draft (lifecycle: rejected -> draft); an
+    adjudicated one (accepted, paid, partially paid, denied) is replaced by a frequency 7 claim naming
+    the payer's claim number (``billing.services.correct_claim``; the original becomes corrected).
+    Either is scrubbed and, when clean, written to a file queued to send now (``prepare_and_send``).
+    ``reason`` is kept on the status change.
+
+    Each step is a transaction of its own and leaves a state staff can pick up: a draft held by the
+    scrubber's edits waits for them to be fixed (then the scrub and send actions); a scrubbed claim
+    whose file could not be written stays scrubbed for the beat. Raises BillingError (no reason, a
+    claim in another state, no payer claim number) or TransitionNotAllowed when another user moved
+    the claim first; SubmissionError or FileRefused from writing the file.
+    """
+    from billing import services as billing_services
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise billing_services.BillingError("a reason is required to correct and resend a claim")
+    claim = Claim.objects.select_related("patient").filter(pk=claim_id).first()
+    if claim is None:
+        raise billing_services.BillingError("the claim no longer exists")
+    if claim.status not in RESENDABLE:
+        raise billing_services.BillingError(
+            f"only a rejected or adjudicated claim is corrected and resent; this one is "
+            f"{claim.get_status_display().lower()}")
+    who = agent
+    replaced = None
+    if claim.status == S.REJECTED:
+        claim = billing_services.move_claim(claim=claim, to=S.DRAFT, user=user, agent=who,
+                                            reason=f"corrected, to be sent again: {reason}")
+    else:
+        replaced, claim = claim, billing_services.correct_claim(claim=claim, reason=reason, user=user, agent=who)
+    found = billing_services.scrub_claim(claim=claim, user=user, agent=who)
+    errors = sum(1 for edit in found if edit.severity == ClaimEdit.Severity.ERROR)
+    if errors or claim.status != S.SCRUBBED:
+        return Resent(claim=claim, replaced=replaced, errors=errors, claim_file=None)
+    claim_file = prepare_and_send(claim_ids=[claim.pk], clearinghouse=selectors.clearinghouse_of_payer(claim.payer_id),
+                                  user=user, agent=who)
+    claim.refresh_from_db()
+    return Resent(claim=claim, replaced=replaced, errors=0, claim_file=claim_file)
 
 
 # --- Collecting responses --------------------------------------------------------------------

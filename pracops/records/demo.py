@@ -20,6 +20,12 @@ def _id(*parts: str) -> str:
     return str(uuid.uuid5(NS, "/".join(parts)))
 
 
+def demo_fhir_id(*parts: str) -> str:
+    """The id this bundle gives a resource (e.g. ``demo_fhir_id("patient", "p2")``): how the other
+    apps' demo steps refer to the demo practice's records."""
+    return _id(*parts)
+
+
 def _entry(resource: dict) -> dict:
     return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource,
             "request": {"method": "POST", "url": resource["resourceType"]}}
@@ -72,6 +78,15 @@ PATIENTS = [
 ]
 
 
+# Home addresses (a claim's box 5 and loop 2010BA need one).
+ADDRESSES = {
+    "p1": ("418 Cottonwood Street", "Tempe", "AZ", "85281"),
+    "p2": ("2207 East Mesquite Drive", "Phoenix", "AZ", "85016"),
+    "p3": ("95 Palo Verde Court", "Mesa", "AZ", "85201"),
+    "p4": ("1630 West Ocotillo Road", "Phoenix", "AZ", "85015"),
+}
+
+
 def demo_bundle() -> dict:
     practice = _organization("practice", "Riverside Interventional Pain", "prov",
                              {"system": NPI, "value": "1245319599"})
@@ -90,6 +105,8 @@ def demo_bundle() -> dict:
                             "system": MRN_SYSTEM, "value": f"RIP-{number}"}],
             "name": [{"use": "official", "family": family, "given": [given]}],
             "gender": gender, "birthDate": born,
+            "address": [{"use": "home", "line": [ADDRESSES[key][0]], "city": ADDRESSES[key][1],
+                         "state": ADDRESSES[key][2], "postalCode": ADDRESSES[key][3]}],
         }
         coverage = {
             "resourceType": "Coverage", "id": _id("coverage", key), "status": "active",

@@ -16,6 +16,7 @@ from pracops.access.roles import ensure_roles
 from pracops.access.services import create_api_client
 from pracops.audit.models import AuditEvent
 from pracops.fhir.mapping import CPT, NPI, V2_0203
+from pracops.records.demo import demo_fhir_id
 from pracops.records import models
 from pracops.records.registry import KINDS
 from pracops.records.services import create_resource, store_by_identifier, update_resource
@@ -314,7 +315,7 @@ def test_an_mrn_another_patient_carries_too_is_stored_as_fhir_allows(demo, admin
 
 
 def test_editing_an_encounters_status_keeps_its_period_as_the_ehr_sent_it(demo, admin_client):
-    visit = models.Encounter.objects.get(patient__family="Okafor")
+    visit = models.Encounter.objects.get(fhir_id=demo_fhir_id("encounter", "p3"))  # the consult
     before = KINDS["Encounter"].to_fhir(visit)
     data = form_data(admin_client.get(change_page(visit)))
     data["status"] = "cancelled"

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 # The demo sends two requests to the sandbox payer when it is installed and on.
 SANDBOX = getattr(settings, "SANDBOX_PAYER_ENABLED", False)
 SENT = 2 if SANDBOX else 0
+# With the sandbox clearinghouse, the demo bills a procedure day (billing.demo): four procedures,
+# each in an encounter of its own.
+BILLED = 4 if settings.SANDBOX_CLEARINGHOUSE_ENABLED else 0
 
 LOGIN = re.compile(r"user (?P<username>\S+)\s+password (?P<password>\S+)")
 TOKEN = re.compile(r"API token \(role integration\): (?P<token>\S+)")
@@ -50,8 +53,8 @@ def test_load_demo_stores_the_demo_practice():
     assert "Demo practice: 32 records (32 new)." in output
     counts = {name: kind.model.objects.count() for name, kind in KINDS.items()}
     assert counts == {
-        "Organization": 3, "Practitioner": 1, "Patient": 4, "Coverage": 4, "Encounter": 4, "Condition": 4,
-        "Procedure": 0, "ServiceRequest": 4,
+        "Organization": 3, "Practitioner": 1, "Patient": 4, "Coverage": 4, "Encounter": 4 + BILLED, "Condition": 4,
+        "Procedure": BILLED, "ServiceRequest": 4,
         # The notes' pain and function scores, read from the notes (documentation.observations).
         "Observation": 10,
         # Four notes and the four orders' prior authorization packets.
