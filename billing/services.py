@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +25,9 @@ from pracops.audit.services import record_access
 from pracops.fhir.mapping import CPT, HCPCS, ICD10CM
 from pracops.records.models import Condition, Encounter, Procedure, ServiceRequest
 from priorauth import selectors as priorauth_selectors
+
+if TYPE_CHECKING:
+    from priorauth.models import PriorAuthorization
 
 S = Claim.Status
 
@@ -234,12 +238,8 @@ def _new_claim(encounter: Encounter, *, user, agent: str) -> Claim:
     if not diagnoses:
         raise BillingError("the encounter has no ICD-10-CM diagnosis (condition or order reason) to bill with")
 
-    authorization = None
-    for charge in charges:
-        authorization = priorauth_selectors.approved_authorization_for(
-            encounter.patient_id, charge.code, charge.service_date, procedure_pk=charge.procedure.pk)
-        if authorization is not None:
-            break
+    authorization = _covering_approval(encounter.patient_id,
+                                       ((c.code, c.service_date, c.procedure.pk) for c in charges))
     rendering = encounter.practitioner_id or next((p.performer_id for p in procedures if p.performer_id), None)
 
     claim = Claim.objects.create(
@@ -266,6 +266,30 @@ def _new_claim(encounter: Encounter, *, user, agent: str) -> Claim:
     return claim
 
 
+def _covering_approval(patient_pk: int, lines) -> PriorAuthorization | None:
+    """The approved prior authorization covering the first of ``lines`` (code, date of service,
+    procedure pk) that one covers, for REF*G1."""
+    for code, service_date, procedure_pk in lines:
+        authorization = priorauth_selectors.approved_authorization_for(patient_pk, code, service_date,
+                                                                       procedure_pk=procedure_pk)
+        if authorization is not None:
+            return authorization
+    return None
+
+
+def _attach_late_approval(claim: Claim) -> None:
+    """A claim made (or copied for a correction) before its authorization was approved gets the
+    approval's number now, before it is scrubbed: held back for a missing authorization, it goes
+    out with REF*G1 once the payer approves."""
+    if claim.prior_authorization_number:
+        return
+    authorization = _covering_approval(claim.patient_id, claim.lines.order_by("number").values_list(
+        "procedure_code", "service_date", "procedure_id"))
+    if authorization is not None and authorization.auth_number:
+        claim.prior_authorization, claim.prior_authorization_number = authorization, authorization.auth_number
+        claim.save(update_fields=["prior_authorization", "prior_authorization_number", "updated_at"])
+
+
 # --- Scrubbing --------------------------------------------------------------------------
 
 
@@ -285,6 +309,7 @@ def scrub_claim(*, claim: Claim, user=None, agent: str = "", today: date | None 
         locked = _lock(claim.pk)
         if locked.status not in Claim.UNSENT:
             raise BillingError(f"only a claim not yet sent is scrubbed; this one is {locked.get_status_display().lower()}")
+        _attach_late_approval(locked)
         findings = scrub(selectors.professional_claim(locked), selectors.scrub_context(locked, today=today))
         run, now = uuid.uuid4(), timezone.now()
         edits = ClaimEdit.objects.bulk_create(

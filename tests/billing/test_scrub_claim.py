@@ -68,6 +68,18 @@ def test_a_code_the_payer_wants_authorized_without_an_approval_keeps_the_claim_a
     assert case.patient.family not in " ".join(edit.message for edit in stored)
 
 
+def test_an_approval_that_arrives_after_the_claim_is_made_is_on_it_when_scrubbed_again(case):
+    claim = _bill(case)
+    assert "authorization-missing" in _codes(services.scrub_claim(claim=claim, today=SOON_AFTER))
+    approval(case, units=1)  # the payer approves after the claim was held
+
+    edits = services.scrub_claim(claim=claim, today=SOON_AFTER)
+
+    claim.refresh_from_db()
+    assert edits == [] and claim.status == S.SCRUBBED
+    assert claim.prior_authorization_number == "AUTH-77001" and claim.prior_authorization is not None
+
+
 def test_units_used_by_earlier_procedures_count_against_the_approval(case):
     approval(case, units=1, valid_from=date(2026, 11, 1))
     visit(case, on="2026-11-03")  # performed, uses the one unit
