@@ -148,7 +148,7 @@ def test_the_sweep_queues_a_claim_whose_projection_was_lost(settings):
     [claim] = _submitted(1)  # its on-commit task never ran: as if the worker died
     assert selectors.stale_claim_ids() == [claim.pk]
 
-    assert tasks.sweep_stale_projections() == 1  # queued, and run (eager)
+    assert tasks.sweep_stale_projections() == 1  # queued (and run here)
 
     assert ClaimRecord.objects.filter(use="claim").count() == 1
     assert selectors.stale_claim_ids() == []
