@@ -11,6 +11,10 @@
 Every move is checked against ``TRANSITIONS`` and recorded as a ``ClaimStatusChange`` (from, to,
 when, who, from what source, why) in the same transaction as the status itself. Callers hold the
 claim's row lock (``select_for_update``) so two writers cannot both move it.
+
+A move of a claim that is or was sent queues, once the transaction commits, the projection of the
+claim into the FHIR records EHRs read (``billing.fhir``; one callback per transaction, claims
+deduplicated). Drafts and scrubbed claims never sent have none.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from billing.fhir.tasks import project_on_commit
 from billing.models import Claim, ClaimStatusChange
 from pracops.bulk import insert_rows, update_rows
 
@@ -57,6 +62,11 @@ def can_move(claim: Claim, to: str) -> bool:
     return to in TRANSITIONS[claim.status]
 
 
+def _shown_to_ehrs(from_status: str, to_status: str) -> bool:
+    """Whether a move changes what the claim's FHIR records show: it is sent, or was."""
+    return to_status not in Claim.UNSENT or (bool(from_status) and from_status not in Claim.UNSENT)
+
+
 def _who(user, agent: str, source: str) -> tuple[object, str, str]:
     """(user or None, agent name, source): a signed-in user acts as ``user`` unless a file or
     task is named as the source; without one the agent is ``system:<what>``."""
@@ -87,6 +97,8 @@ def transition(claim: Claim, to: str, *, user=None, agent: str = "", source: str
         for name_, value in fields.items():
             setattr(claim, name_, value)
         claim.save(update_fields=["status", "updated_at", *fields])
+        if _shown_to_ehrs(change.from_status, to):
+            project_on_commit([claim.pk])
     return change
 
 
@@ -94,9 +106,12 @@ def record_creation(claim: Claim, *, user=None, agent: str = "", source: str = "
                     reason: str = "") -> ClaimStatusChange:
     """The first line of a new claim's history (from nothing to draft)."""
     who, name, source = _who(user, agent, source)
-    return ClaimStatusChange.objects.create(
+    change = ClaimStatusChange.objects.create(
         claim=claim, from_status="", to_status=claim.status, user=who, agent=name, source=source,
         source_reference=source_reference[:255], reason=reason[:500])
+    if _shown_to_ehrs("", claim.status):
+        project_on_commit([claim.pk])
+    return change
 
 
 class TransitionBatch:
@@ -136,4 +151,5 @@ class TransitionBatch:
             for claim in self.claims.values():
                 claim.updated_at = now
             update_rows(list(self.claims.values()), ["status", "updated_at", *sorted(self.fields)])
+            project_on_commit(c.claim_id for c in self.changes if _shown_to_ehrs(c.from_status, c.to_status))
         self.changes, self.claims, self.fields = [], {}, set()

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "billing",
     "billing.remittance",
     "billing.submission",
+    "billing.fhir",
     "sandbox.payer",
     "sandbox.clearinghouse",
 ]
@@ -257,6 +258,7 @@ PENDING_WORK_SWEEPS = [
     "documentation.tasks.sweep_unread_notes",
     "priorauth.tasks.sweep_prior_authorizations",
     "billing.remittance.tasks.sweep_received_files",
+    "billing.fhir.tasks.sweep_stale_projections",
 ]
 PENDING_WORK_GRACE_SECONDS = env.int("PENDING_WORK_GRACE_SECONDS", default=300)
 PENDING_WORK_SWEEP_SECONDS = env.int("PENDING_WORK_SWEEP_SECONDS", default=60)

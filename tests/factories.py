@@ -372,6 +372,43 @@ class ClaimResponseFactory(FhirResourceFactory):
     preAuthPeriod = factory.LazyFunction(lambda: {"start": "2026-06-02", "end": "2026-08-31"})
 
 
+class ExplanationOfBenefitFactory(FhirResourceFactory):
+    """A claim payment's ExplanationOfBenefit as billing.fhir writes it: paid 600 of 950 (CO-45)."""
+
+    class Params:
+        claim = factory.SubFactory(ClaimFactory, use="claim")
+        payment_id = factory.Sequence(lambda n: f"835-{n:05d}")
+
+    resourceType = "ExplanationOfBenefit"
+    identifier = factory.LazyAttribute(lambda o: [{"system": "urn:pracops:billing-claim-payment",
+                                                   "value": o.payment_id}])
+    status = "active"
+    type = factory.LazyAttribute(lambda o: o.claim["type"])
+    use = "claim"
+    patient = factory.LazyAttribute(lambda o: o.claim["patient"])
+    created = "2026-12-05T10:00:00Z"
+    insurer = factory.LazyAttribute(lambda o: o.claim["insurer"])
+    provider = factory.LazyAttribute(lambda o: o.claim["provider"])
+    claim_ = factory.LazyAttribute(lambda o: reference(o.claim, "Claim"))
+    outcome = "complete"
+    insurance = factory.LazyAttribute(lambda o: [{"focal": True, "coverage": o.claim["insurance"][0]["coverage"]}])
+    item = factory.LazyFunction(lambda: [{
+        "sequence": 1, "productOrService": concept(CPT, "64483"),
+        "adjudication": [
+            {"category": concept("http://terminology.hl7.org/CodeSystem/adjudication", "submitted"),
+             "amount": {"value": 950, "currency": "USD"}},
+            {"category": concept("http://terminology.hl7.org/CodeSystem/adjudication", "benefit"),
+             "amount": {"value": 600, "currency": "USD"}},
+            {"category": concept("https://x12.org/codes/claim-adjustment-group-codes", "CO"),
+             "reason": concept("https://x12.org/codes/claim-adjustment-reason-codes", "45"),
+             "amount": {"value": 350, "currency": "USD"}},
+        ]}])
+    payment = factory.LazyFunction(lambda: {"date": "2026-12-04", "amount": {"value": 600, "currency": "USD"}})
+
+    class Meta:
+        rename = {"claim_": "claim"}
+
+
 # --- Billing: a professional claim as plain data (billing.claim_data) ---------------------------
 # Built, never stored: ``ProfessionalClaimFactory()`` is a clean claim for a right-sided lumbar
 # transforaminal epidural at two levels (64483-RT, 64484-RT) under an approved authorization.

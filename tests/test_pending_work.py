@@ -50,4 +50,4 @@ def test_beat_runs_the_sweep_every_minute():
     assert entry["schedule"] == 60
     assert app.tasks[entry["task"]].apply().get() == {
         "sweep_bundle_submissions": 0, "sweep_unread_notes": 0, "sweep_prior_authorizations": 0,
-        "sweep_received_files": 0}
+        "sweep_received_files": 0, "sweep_stale_projections": 0}

@@ -21,17 +21,20 @@ ALL = READ | WRITE | {"delete"}
 # registered (pracops.records.registry), so a type another app registers gets its grants here.
 # "authorization-status" (a prior authorization's Claim/ClaimResponse) is written by the
 # workflow as the system (records.services.store_by_identifier): read by all who work with it,
-# written by no role.
+# written by no role. "claim-payment" (a billing claim's ExplanationOfBenefit, billing.fhir) is
+# PracOps' own too: read by the EHR, billing and front office (what the patient owes), not by
+# clinicians (minimum necessary).
 GRANTS: dict[str, dict[str, frozenset[str]]] = {
     # An EHR system: sends and reads everything it shares with us.
-    "integration": {"exchanged": ALL, "authorization-status": READ},
+    "integration": {"exchanged": ALL, "authorization-status": READ, "claim-payment": READ},
     # Clinicians read the chart and write clinical records; they do not edit registration.
     "clinician": {"chart": READ, "clinical": READ | WRITE, "authorization-status": READ},
     # Front office registers patients and coverage and works orders for authorization.
     "front_office": {"chart": READ, "registration": READ | WRITE, "orders": READ | WRITE,
-                     "authorization-status": READ},
+                     "authorization-status": READ, "claim-payment": READ},
     # Billing needs what a claim needs, not the notes or measurements (minimum necessary).
-    "billing": {"claim-evidence": READ, "payer": READ | WRITE, "authorization-status": READ},
+    "billing": {"claim-evidence": READ, "payer": READ | WRITE, "authorization-status": READ,
+                "claim-payment": READ},
     # Auditors read the audit trail and nothing else.
     "auditor": {"audit": READ},
 }

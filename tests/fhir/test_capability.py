@@ -6,10 +6,12 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 pytestmark = pytest.mark.django_db
 
 SUPPORTED = {"Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition", "Procedure",
-             "ServiceRequest", "Observation", "DocumentReference", "Claim", "ClaimResponse"}
+             "ServiceRequest", "Observation", "DocumentReference", "Claim", "ClaimResponse",
+             "ExplanationOfBenefit"}
 
-# A prior authorization's Claim/ClaimResponse: the workflow writes them, no role does.
-WRITTEN_BY_SYSTEM = {"Claim", "ClaimResponse"}
+# A prior authorization's or a billing claim's Claim/ClaimResponse, and a claim payment's
+# ExplanationOfBenefit (billing.fhir): PracOps writes them, no role does.
+WRITTEN_BY_SYSTEM = {"Claim", "ClaimResponse", "ExplanationOfBenefit"}
 
 # A value of each search parameter type that any type's parameter accepts.
 SAMPLE_VALUE = {"string": "a", "token": "x", "date": "ge2024-01-01", "reference": "some-id", "quantity": "ge5"}
@@ -73,6 +75,7 @@ def test_metadata_advertises_the_types_no_role_writes_as_read_only(capability):
     ("DocumentReference", {"patient", "code", "date"}),
     ("Claim", {"patient", "use", "status", "created", "identifier", "insurer", "provider"}),
     ("ClaimResponse", {"patient", "use", "status", "created", "identifier", "insurer", "outcome", "request"}),
+    ("ExplanationOfBenefit", {"patient", "claim", "created", "status", "identifier", "outcome", "coverage"}),
 ])
 def test_metadata_lists_the_search_parameters_of_each_type(capability, resource_type, params):
     resource = next(r for r in capability["rest"][0]["resource"] if r["type"] == resource_type)

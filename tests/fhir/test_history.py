@@ -22,6 +22,7 @@ from tests.factories import (
     CoverageFactory,
     DocumentReferenceFactory,
     EncounterFactory,
+    ExplanationOfBenefitFactory,
     ObservationFactory,
     OrganizationFactory,
     PatientFactory,
@@ -86,7 +87,8 @@ def test_the_kept_version_of_every_type_is_the_resource_a_read_answers(api):
     stored = [patient, practitioner, OrganizationFactory(), CoverageFactory(patient=patient), encounter,
               ConditionFactory(patient=patient), ProcedureFactory(patient=patient), ServiceRequestFactory(patient=patient),
               ObservationFactory(patient=patient), DocumentReferenceFactory(patient=patient)]
-    stored += [claim := ClaimFactory(patient=patient), ClaimResponseFactory(claim=claim)]
+    stored += [claim := ClaimFactory(patient=patient), ClaimResponseFactory(claim=claim),
+               ExplanationOfBenefitFactory(claim=ClaimFactory(patient=patient, use="claim"))]
     assert {r["resourceType"] for r in stored} == set(KINDS)
 
     for resource in stored:

@@ -59,12 +59,12 @@ def staff_client(client):
 
 
 def changelist(model: type, **params) -> str:
-    url = reverse(f"admin:records_{model._meta.model_name}_changelist")
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     return f"{url}?{urlencode(params)}" if params else url
 
 
 def change_page(record) -> str:
-    return reverse(f"admin:records_{record._meta.model_name}_change", args=[record.pk])
+    return reverse(f"admin:{record._meta.app_label}_{record._meta.model_name}_change", args=[record.pk])
 
 
 def listed(response) -> list:
@@ -377,6 +377,8 @@ def test_every_admin_list_and_open_writes_an_admin_audit_event(demo, admin_clien
     store_procedure(demo_patient())  # the demo practice has orders, not yet procedures
     if not KINDS[resource_type].model.objects.exists():
         store_authorization_pair(demo_patient())  # written by the prior authorization workflow
+    if not KINDS[resource_type].model.objects.exists():
+        store_explanation_of_benefit(demo_patient())  # written by the billing projection
     record = KINDS[resource_type].model.objects.order_by("pk").first()
     patient = "" if resource_type in ("Organization", "Practitioner") else demo_patient_id_of(record)
     listed = KINDS[resource_type].model.objects.all()
@@ -413,6 +415,21 @@ def store_authorization_pair(patient: models.Patient) -> None:
         "resourceType": "ClaimResponse", "status": "active", "use": "preauthorization", "outcome": "queued",
         "type": claim["type"], "patient": claim["patient"], "insurer": claim["insurer"],
         "created": "2026-11-20T10:01:00Z", "request": {"reference": f"Claim/{claim_op.fhir_id}"},
+    }])
+
+
+def store_explanation_of_benefit(patient: models.Patient) -> None:
+    """A claim payment's ExplanationOfBenefit of the patient's stored Claim, as billing.fhir stores it."""
+    claim = models.Claim.objects.filter(patient=patient).select_related("insurer", "coverage").first()
+    store_by_identifier(resources=[{
+        "resourceType": "ExplanationOfBenefit", "status": "active", "use": "claim", "outcome": "complete",
+        "identifier": [{"system": "urn:pracops:billing-claim-payment", "value": "835-admin-1"}],
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "patient": {"reference": patient.reference}, "created": "2026-12-05T10:00:00Z",
+        "insurer": {"reference": claim.insurer.reference}, "provider": {"display": "Demo clinic"},
+        "claim": {"reference": claim.reference},
+        "insurance": [{"focal": True, "coverage": {"reference": claim.coverage.reference}}],
+        "payment": {"date": "2026-12-04", "amount": {"value": 600, "currency": "USD"}},
     }])
 
 

@@ -61,6 +61,8 @@ def test_load_demo_stores_the_demo_practice():
         "DocumentReference": 8,
         # The two requests sent to the sandbox payer: the Claim / ClaimResponse pair of each.
         "Claim": SENT, "ClaimResponse": SENT,
+        # No claim of the records' demo has been billed and paid (billing.fhir writes these).
+        "ExplanationOfBenefit": 0,
     }
     alvarez = models.Patient.objects.get(mrn="RIP-1000")
     assert (alvarez.family, alvarez.given, str(alvarez.birth_date)) == ("Alvarez", "Maria", "1961-04-12")

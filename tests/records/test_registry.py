@@ -52,7 +52,9 @@ def api_as(role: str) -> FhirApi:
 def test_the_core_types_are_registered_in_the_order_they_are_written():
     assert SUPPORTED_TYPES == ["Organization", "Practitioner", "Patient", "Coverage", "Encounter", "Condition",
                                "Procedure", "ServiceRequest", "Observation", "DocumentReference", "Claim",
-                               "ClaimResponse"]
+                               "ClaimResponse",
+                               # then the types apps register, after those they refer to (billing.fhir)
+                               "ExplanationOfBenefit"]
     assert all(KINDS[t].search_params and KINDS[t].groups for t in SUPPORTED_TYPES)
 
 
