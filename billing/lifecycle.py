@@ -151,5 +151,5 @@ class TransitionBatch:
             for claim in self.claims.values():
                 claim.updated_at = now
             update_rows(list(self.claims.values()), ["status", "updated_at", *sorted(self.fields)])
-            project_on_commit(c.claim_id for c in self.changes if _shown_to_ehrs(c.from_status, c.to_status))
+            project_on_commit(c["claim_id"] for c in self.changes if _shown_to_ehrs(c["from_status"], c["to_status"]))
         self.changes, self.claims, self.fields = [], {}, set()
