@@ -9,6 +9,11 @@ It runs in a throwaway test database (``test_<name>`` of DATABASE_URL), which it
 Each run posts the same file afresh (the previous run's rows removed, the claims accepted again)
 and prints wall and CPU time; then the median.
 
+Posting queues, once it commits, the claims' FHIR projection (``billing.fhir``: Claim,
+ClaimResponse, ExplanationOfBenefit), which a worker writes afterwards. Without a broker Celery
+would run it inline, inside the timed posting; so the bench catches what posting queues and, after
+the first run, times the projection of those claims on its own (``--no-projection`` skips it).
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME \\
         .venv/bin/python bench/billing_835_post.py [--claims 10000] [--runs 3]
 """
@@ -41,7 +46,7 @@ from billing_835_parse import synthetic_advice  # noqa: E402
 def make_claims(count: int) -> None:
     from billing import services
     from billing.lifecycle import transition
-    from billing.models import Claim, ClaimLine
+    from billing.models import Claim, ClaimLine, ClaimStatusChange
     from tests.billing.factories import practice, price_list, visit
 
     case = practice()
@@ -73,13 +78,21 @@ def make_claims(count: int) -> None:
                 diagnosis_pointers=line.diagnosis_pointers, control_number=f"PC{number:07d}-{position}"))
     ClaimLine.objects.filter(claim=template).delete()
     ClaimLine.objects.bulk_create(lines, batch_size=2000)
+    # Each copy's history as the template's (made, scrubbed, submitted, accepted): a claim sent.
+    history = list(ClaimStatusChange.objects.filter(claim=template).order_by("pk"))
+    ClaimStatusChange.objects.bulk_create(
+        [ClaimStatusChange(**{f.attname: getattr(change, f.attname) for f in ClaimStatusChange._meta.concrete_fields
+                              if f.name not in ("id", "claim")}, claim_id=pk)
+         for pk in every.values() if pk != template.pk for change in history], batch_size=5000)
 
 
 def reset() -> None:
     from billing.models import Claim, ClaimStatusChange
     from billing.remittance.models import ClaimPayment, PaymentAdjustment, Remittance, ServiceLinePayment, X12File
+    from billing.fhir.models import ClaimProjection
     from pracops.audit.models import AuditEvent
 
+    ClaimProjection.objects.all().delete()
     for model in (PaymentAdjustment, ServiceLinePayment, ClaimPayment, Remittance, X12File):
         model.objects.all().delete()
     ClaimStatusChange.objects.filter(source=ClaimStatusChange.Source.FILE).delete()
@@ -91,7 +104,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-projection", action="store_true", help="do not time the FHIR projection")
     args = parser.parse_args()
+    import billing.fhir.tasks as fhir_tasks
+    from billing.fhir import services as fhir_services
     from billing.remittance import services
     from billing.remittance.models import ClaimPayment
     from billing.x12.envelope import Envelope
@@ -108,8 +124,11 @@ def main() -> None:
                             functional_id="HP", created=datetime(2026, 12, 5, 9, 0))
         text = write_835([synthetic_advice(args.claims)], envelope)
         walls, cpus = [], []
+        queued: list[int] = []
+        fhir_tasks.enqueue_projection = lambda ids: queued.extend(ids) or 0  # a worker's job, timed apart
         for run in range(1, args.runs + 1):
             reset()
+            queued.clear()
             wall, cpu = time.perf_counter(), time.process_time()
             stored, _ = services.receive_x12_file(text=text, name="bench.835", source="bench")
             stored = services.read_x12_file(file_id=stored.pk, agent="system:bench")
@@ -120,6 +139,18 @@ def main() -> None:
             cpus.append(cpu)
             print(f"run {run}: {wall:.2f} s wall, {cpu:.2f} s CPU ({args.claims / wall:,.0f} claims/s) "
                   f"{stored.summary}")
+            if run == 1 and not args.no_projection:
+                assert len(set(queued)) == args.claims, len(set(queued))
+                started, cpu = time.perf_counter(), time.process_time()
+                done = fhir_services.project_claims(claim_ids=queued)
+                print(f"  FHIR projection of the {done.claims:,} claims it queued (a worker's job, not timed above): "
+                      f"{time.perf_counter() - started:.2f} s wall, {time.process_time() - cpu:.2f} s CPU "
+                      f"{dict(done.records)}")
+                from billing.fhir.selectors import stale_claim_ids
+                started = time.perf_counter()
+                stale = stale_claim_ids(older_than_seconds=0)
+                print(f"  the pending-work sweep's look for stale projections over {args.claims:,} sent claims: "
+                      f"{(time.perf_counter() - started) * 1000:.0f} ms, {len(stale)} stale")
         print(f"median of {args.runs} runs: {statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s "
               f"CPU to receive, parse and post {args.claims:,} claim payments")
     finally:
