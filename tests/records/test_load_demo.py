@@ -27,6 +27,7 @@ BILLED = 4 if settings.SANDBOX_CLEARINGHOUSE_ENABLED else 0
 
 LOGIN = re.compile(r"user (?P<username>\S+)\s+password (?P<password>\S+)")
 TOKEN = re.compile(r"API token \(role integration\): (?P<token>\S+)")
+BILLING_TOKEN = re.compile(r"Billing API token \(role billing\): (?P<token>\S+)")
 
 
 def load_demo(*args: str) -> str:
@@ -105,13 +106,12 @@ def test_load_demo_twice_creates_nothing_new():
     assert StatusChange.objects.count() == changes
 
 
-def test_load_demo_with_logins_twice_keeps_one_admin_and_one_front_office_user():
+def test_load_demo_with_logins_twice_keeps_one_admin_one_front_office_and_one_billing_user():
     load_demo()
     load_demo()
 
-    assert sorted(User.objects.filter(username__in=["admin", "frontdesk"]).values_list("username", flat=True)) == [
-        "admin", "frontdesk",
-    ]
+    assert sorted(User.objects.filter(username__in=["admin", "frontdesk", "biller"])
+                  .values_list("username", flat=True)) == ["admin", "biller", "frontdesk"]
 
 
 def test_the_admin_login_it_prints_signs_in_to_the_admin():
@@ -147,6 +147,18 @@ def test_the_api_token_it_prints_reads_the_demo_patients():
 
     assert response.status_code == 200
     assert [e["resource"]["name"][0]["family"] for e in response.json()["entry"]] == ["Alvarez"]
+
+
+def test_the_billing_login_and_token_it_prints_work_the_claims():
+    output = load_demo()
+    client = Client()
+
+    assert client.login(username="biller", password=logins(output)["biller"])
+    assert client.get("/admin/billing/claim/").status_code == 200
+    token = BILLING_TOKEN.search(output)["token"]
+    response = Client().get("/api/claims/", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert Client().get("/fhir/Patient", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
 def test_quiet_logins_creates_and_prints_no_login():

@@ -47,16 +47,30 @@ class Command(BaseCommand):
         staff.set_password(staff_password)
         staff.save()
         staff.groups.add(Group.objects.get(name="front_office"))
-        try:
-            # Each run prints a fresh token; the ones printed before stop working.
-            revoke_api_client(name="demo-ehr")
-        except UnknownClient:
-            pass
-        _, token = create_api_client(name="demo-ehr", role="integration")
+        biller_password = secrets.token_urlsafe(12)
+        biller, _ = User.objects.get_or_create(username="biller")
+        biller.is_staff = True
+        biller.set_password(biller_password)
+        biller.save()
+        biller.groups.add(Group.objects.get(name="billing"))
+        tokens = {}
+        for name, role in (("demo-ehr", "integration"), ("demo-billing", "billing")):
+            try:
+                # Each run prints a fresh token; the ones printed before stop working.
+                revoke_api_client(name=name)
+            except UnknownClient:
+                pass
+            _, tokens[role] = create_api_client(name=name, role=role)
+        token, billing_token = tokens["integration"], tokens["billing"]
         self.stdout.write(self.style.SUCCESS(
             f"\n  Admin:          {base_url}/admin/   user admin      password {password}"
             f"\n  Front office:   {base_url}/admin/   user frontdesk  password {staff_password}"
+            f"\n  Billing:        {base_url}/admin/   user biller     password {biller_password}"
             f"\n  FHIR API:       {base_url}/fhir/metadata"
             f"\n  API token (role integration): {token}"
-            f"\n  Try: curl -H 'Authorization: Bearer {token}' '{base_url}/fhir/Patient?name=alvarez'\n"
+            f"\n  Try: curl -H 'Authorization: Bearer {token}' '{base_url}/fhir/Patient?name=alvarez'"
+            f"\n       curl -H 'Authorization: Bearer {token}' '{base_url}/fhir/ExplanationOfBenefit'"
+            f"\n  Billing API token (role billing): {billing_token}"
+            f"\n  Try: curl -H 'Authorization: Bearer {billing_token}' '{base_url}/api/claims/?status=denied'"
+            f"\n       {base_url}/api/docs/ (the billing REST API's schema and docs)\n"
         ))
