@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from pracops.fhir.mapping import (
     Column, Ref, ResourceMapper, _datetime_column, _focal_insurance, _ref_of, _reference_to, _set_focal_coverage,
-    _text, parse_fhir_date,
+    _text, money_column_value, parse_fhir_date,
 )
-
-_AMOUNT_LIMIT = Decimal(10) ** 16  # what a DecimalField(18, 2) holds
-_CENT = Decimal("0.01")
 
 
 def _payment_amount(resource: dict) -> Decimal | None:
-    value = ((resource.get("payment") or {}).get("amount") or {}).get("value")
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number.quantize(_CENT) if number.is_finite() and abs(number) < _AMOUNT_LIMIT else None
+    return money_column_value((resource.get("payment") or {}).get("amount"))
 
 
 class ExplanationOfBenefitMapper(ResourceMapper):

@@ -878,16 +878,21 @@ def _set_focal_coverage(resource: dict, reference: str | None) -> None:
         coverage["reference"] = reference
 
 
-def _claim_total(resource: dict) -> Decimal | None:
-    value = (resource.get("total") or {}).get("value")
+def money_column_value(money: object) -> Decimal | None:
+    """A Money element's value as a DecimalField(18, 2) column holds it; None when absent, not a
+    number, or beyond the column (the resource keeps the value, the column none)."""
+    value = money.get("value") if isinstance(money, dict) else None
     if value is None or isinstance(value, bool):
         return None
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         return None
-    # Beyond the column: the resource keeps the value, the column none.
     return number.quantize(_CENT) if number.is_finite() and abs(number) < _TOTAL_LIMIT else None
+
+
+def _claim_total(resource: dict) -> Decimal | None:
+    return money_column_value(resource.get("total"))
 
 
 class ClaimMapper(ResourceMapper):
