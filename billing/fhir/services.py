@@ -68,6 +68,9 @@ def _with_voided(claim_ids: list[int]) -> list[int]:
 
 
 def _project_batch(claim_ids: list[int], *, agent: str, done: Projected) -> None:
+    # Imported here: billing.remittance.services imports the lifecycle, which imports this module.
+    from billing.remittance.services import is_denial
+
     with transaction.atomic(durable=True):
         claims = selectors.lock_claims(_with_voided(claim_ids))
         done.skipped += len(set(claim_ids) - {c.pk for c in claims})
@@ -84,7 +87,7 @@ def _project_batch(claim_ids: list[int], *, agent: str, done: Projected) -> None
                 answers.append((f, response))
             for payment in f.payments:
                 adjustments = payment.adjustments.all()
-                denial = any(_is_denial(a.group, a.reason) for a in adjustments)
+                denial = any(is_denial(a.group, a.reason) for a in adjustments)
                 answers.append((f, resources.fhir_explanation_of_benefit(
                     f, payment, claim_fhir_id=fhir_id,
                     outcome=resources.claim_payment_outcome(payment, denial=denial))))
@@ -94,12 +97,6 @@ def _project_batch(claim_ids: list[int], *, agent: str, done: Projected) -> None
         _audit(written, agent=agent)
         done.claims += len(facts)
         done.records.update(op.result for _, op in written)
-
-
-def _is_denial(group: str, reason: str) -> bool:
-    from billing.remittance.services import DENIAL_REASONS
-
-    return group in ("CO", "PI", "OA") and reason in DENIAL_REASONS
 
 
 def _record_projections(facts: list[resources.ClaimFacts], fhir_ids: dict[int, str]) -> None:

@@ -293,7 +293,8 @@ def _post_277(posting: _Posting, reports: list[ClaimStatusReport]) -> None:
 # --- 835 --------------------------------------------------------------------------------------
 
 
-def _is_denial(group: str, reason: str) -> bool:
+def is_denial(group: str, reason: str) -> bool:
+    """Whether an adjustment (group code, CARC) denies what it adjusts."""
     return group in ("CO", "PI", "OA") and reason in DENIAL_REASONS
 
 
@@ -303,7 +304,7 @@ def _decision(status_code: str, paid: Decimal, adjustments: Iterable[tuple[str, 
         return None
     if status_code == "4":
         return S.DENIED
-    if not any(_is_denial(group, reason) for group, reason in adjustments):
+    if not any(is_denial(group, reason) for group, reason in adjustments):
         return S.PAID
     return S.PARTIALLY_PAID if paid > 0 else S.DENIED
 
